@@ -1,0 +1,223 @@
+package io.hessianatlas.common.curvature;
+
+import java.util.Arrays;
+
+import io.hessianatlas.common.nn.Activation;
+import io.hessianatlas.common.nn.BatchLayout;
+import io.hessianatlas.common.nn.DenseLayer;
+import io.hessianatlas.common.nn.Loss;
+import io.hessianatlas.common.nn.Network;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Backward Hessian propagation for one mini-batch of B samples (samples as columns), DESIGN.md §2.
+ *
+ * <pre>
+ *   forward   a^0 = x,  z^l = W^l a^{l-1} + b^l,  a^l = f_l(z^l)
+ *   backward  delta^L = dJ/dz^L,  delta^l = f_l'(z^l) ⊙ W^{l+1 T} delta^{l+1}
+ *   ggn       C^L = S (Q^L = S S^T),  C^l = D_l W^{l+1 T} C^{l+1}           Q^l = C^l C^{l T}
+ *   hessian   Q^l = D_l W^{l+1 T} Q^{l+1} W^{l+1} D_l + diag(f_l''(z^l) ⊙ W^{l+1 T} delta^{l+1})
+ * </pre>
+ * Every step is one or two GEMMs over the whole batch plus a few element-wise ops: per-sample
+ * matrices are kept "sample-major" (see {@link BatchLayout}): C^l is {@code (n_l x pB)}, exact Q^l is
+ * {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are not back-propagated.
+ *
+ * <p>Instances are immutable results; they hold ND4J arrays and must not leave the thread/task
+ * that made them.
+ */
+public final class BatchCurvature {
+    private final Network network;
+    private final CurvatureMode mode;
+    private final int batchSize;
+    private final int lowestLayer;
+    private final INDArray logits;
+    private final INDArray targets;
+    private final INDArray[] augmentedInputs; // [l] = ã^{l-1} = [a^{l-1}; 1]  ((n_{l-1}+1) x B), l = 1..L
+    private final INDArray[] deltas;          // [l] = delta^l  (n_l x B)
+    private final INDArray[] factors;         // ggn: [l] = C^l (n_l x pB)
+    private final INDArray[] exactQ;          // hessian: [l] = Q^l (n_l x n_l B)
+
+    private BatchCurvature(Network network, CurvatureMode mode, int batchSize, int lowestLayer, INDArray logits,
+                           INDArray targets, INDArray[] augmentedInputs, INDArray[] deltas, INDArray[] factors,
+                           INDArray[] exactQ) {
+        this.network = network;
+        this.mode = mode;
+        this.batchSize = batchSize;
+        this.lowestLayer = lowestLayer;
+        this.logits = logits;
+        this.targets = targets;
+        this.augmentedInputs = augmentedInputs;
+        this.deltas = deltas;
+        this.factors = factors;
+        this.exactQ = exactQ;
+    }
+
+    /**
+     * Runs forward, delta back-propagation and the curvature recursion of {@code mode} down to
+     * layer {@code lowestLayer} (1 = all layers).
+     *
+     * @param inputs  x, {@code (n_0 x B)} float64
+     * @param targets y, {@code (p x B)} float64 (one-hot for softmax cross-entropy)
+     * @throws IllegalArgumentException when the shapes do not fit the network (both shapes named)
+     */
+    public static BatchCurvature compute(Network network, INDArray inputs, INDArray targets, CurvatureMode mode,
+                                         int lowestLayer) {
+        int depth = network.depth();
+        if (lowestLayer < 1 || lowestLayer > depth) {
+            throw new IllegalArgumentException("lowest layer " + lowestLayer + " is outside 1.." + depth);
+        }
+        if (inputs.rank() != 2 || inputs.rows() != network.inputSize()) {
+            throw new IllegalArgumentException("inputs have shape " + Arrays.toString(inputs.shape())
+                    + ", expected (" + network.inputSize() + " x B)");
+        }
+        int b = (int) inputs.columns();
+        if (targets.rank() != 2 || targets.rows() != network.outputSize() || targets.columns() != b) {
+            throw new IllegalArgumentException("targets have shape " + Arrays.toString(targets.shape())
+                    + ", expected (" + network.outputSize() + " x " + b + ") to match inputs "
+                    + Arrays.toString(inputs.shape()));
+        }
+        INDArray x = inputs.dataType() == DataType.DOUBLE ? inputs : inputs.castTo(DataType.DOUBLE);
+        INDArray y = targets.dataType() == DataType.DOUBLE ? targets : targets.castTo(DataType.DOUBLE);
+
+        INDArray[] aug = new INDArray[depth + 1];
+        INDArray[] z = new INDArray[depth + 1];
+        INDArray a = x;
+        INDArray ones = Nd4j.ones(DataType.DOUBLE, 1, b);
+        for (int l = 1; l <= depth; l++) {
+            DenseLayer layer = network.layer(l);
+            aug[l] = Nd4j.vstack(a, ones);
+            z[l] = layer.weightMatrix().mmul(a).addiColumnVector(layer.biasColumn());
+            a = l < depth ? layer.activation().apply(z[l]) : null;
+        }
+
+        Loss loss = network.loss();
+        INDArray[] delta = new INDArray[depth + 1];
+        INDArray[] factor = mode == CurvatureMode.GGN ? new INDArray[depth + 1] : null;
+        INDArray[] q = mode == CurvatureMode.HESSIAN ? new INDArray[depth + 1] : null;
+        delta[depth] = loss.delta(z[depth], y);
+        if (mode == CurvatureMode.GGN) {
+            factor[depth] = loss.hessianFactor(z[depth]);
+        } else {
+            q[depth] = loss.hessian(z[depth]);
+        }
+        for (int l = depth - 1; l >= lowestLayer; l--) {
+            INDArray wUp = network.layer(l + 1).weightMatrix();   // (n_{l+1} x n_l)
+            Activation f = network.layer(l).activation();
+            INDArray fp = f.derivative(z[l]);                     // (n_l x B)
+            INDArray backDelta = wUp.transpose().mmul(delta[l + 1]); // W^T delta^{l+1}
+            delta[l] = backDelta.mul(fp);
+            if (mode == CurvatureMode.GGN) {
+                int p = network.outputSize();
+                factor[l] = wUp.transpose().mmul(factor[l + 1]).muli(BatchLayout.repeatColumns(fp, p));
+            } else {
+                q[l] = propagateExact(wUp, q[l + 1], fp, f.isPiecewiseLinear() ? null
+                        : f.secondDerivative(z[l]).muli(backDelta), b);
+            }
+        }
+        return new BatchCurvature(network, mode, b, lowestLayer, z[depth], y, aug, delta, factor, q);
+    }
+
+    /**
+     * Q^l = D W^T Q^{l+1} W D + diag(r) for all samples at once.
+     * qUp is {@code (n' x n' B)} sample-major, W is {@code (n' x n)}; returns {@code (n x nB)}.
+     */
+    private static INDArray propagateExact(INDArray w, INDArray qUp, INDArray fp, INDArray residual, int b) {
+        long nUp = w.rows();
+        long n = w.columns();
+        INDArray wt = w.transpose();
+        INDArray left = wt.mmul(qUp);                                   // [W^T Q_s]            (n x n'B)
+        // blocks transposed: [ (W^T Q_s)^T ] = [ Q_s W ]                                     (n' x nB)
+        INDArray rightOperand = left.reshape('c', n, b, nUp).permute(2, 1, 0).dup('c').reshape('c', nUp, (long) b * n);
+        INDArray q = wt.mmul(rightOperand);                             // [W^T Q_s W]          (n x nB)
+        q.muli(BatchLayout.repeatColumns(fp, (int) n)).muliRowVector(BatchLayout.sampleMajorRow(fp));
+        if (residual != null) {
+            q.addi(BatchLayout.tiledIdentity((int) n, b, DataType.DOUBLE).muli(BatchLayout.repeatColumns(residual, (int) n)));
+        }
+        return q;
+    }
+
+    public Network network() {
+        return network;
+    }
+
+    public CurvatureMode mode() {
+        return mode;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int lowestLayer() {
+        return lowestLayer;
+    }
+
+    /** z^L {@code (p x B)}. */
+    public INDArray logits() {
+        return logits;
+    }
+
+    /** a^L {@code (p x B)}: softmax, sigmoid or the logits for mse. */
+    public INDArray output() {
+        return network.loss().output(logits);
+    }
+
+    /** Per-sample loss {@code (1 x B)}. */
+    public INDArray losses() {
+        return network.loss().value(logits, targets);
+    }
+
+    /** ã^{l-1} = [a^{l-1}; 1], {@code ((n_{l-1}+1) x B)}. */
+    public INDArray augmentedInput(int l) {
+        check(l);
+        return augmentedInputs[l];
+    }
+
+    /** delta^l = dJ/dz^l, {@code (n_l x B)}. */
+    public INDArray delta(int l) {
+        check(l);
+        return deltas[l];
+    }
+
+    /** GGN square-root factor C^l, {@code (n_l x pB)} sample-major (ggn mode only). */
+    public INDArray factor(int l) {
+        check(l);
+        if (factors == null) {
+            throw new IllegalStateException("the square-root factor exists in ggn mode only");
+        }
+        return factors[l];
+    }
+
+    /** Exact Q^l, {@code (n_l x n_l B)} sample-major (hessian mode only). */
+    public INDArray exactCurvature(int l) {
+        check(l);
+        if (exactQ == null) {
+            throw new IllegalStateException("the exact per-sample Q is propagated in hessian mode only");
+        }
+        return exactQ[l];
+    }
+
+    /**
+     * Per-sample Q^l of the mode as a rank-3 array {@code (B x n_l x n_l)}: C_s C_s^T in ggn mode,
+     * the exact Q_s in hessian mode.
+     */
+    public INDArray perSampleCurvature(int l) {
+        check(l);
+        long n = network.layer(l).fanOut();
+        if (mode == CurvatureMode.HESSIAN) {
+            return exactQ[l].reshape('c', n, batchSize, n).permute(1, 0, 2).dup('c');
+        }
+        int p = network.outputSize();
+        INDArray c = factors[l].reshape('c', n, batchSize, p).permute(1, 0, 2).dup('c'); // (B x n x p)
+        return Nd4j.matmul(c, c.permute(0, 2, 1).dup('c'));
+    }
+
+    private void check(int l) {
+        if (l < lowestLayer || l > network.depth()) {
+            throw new IllegalArgumentException("layer " + l + " was not computed (layers " + lowestLayer + ".."
+                    + network.depth() + ")");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.hessianatlas.common.curvature;
+
+import io.hessianatlas.common.nn.BatchLayout;
+import io.hessianatlas.common.nn.DenseLayer;
+import io.hessianatlas.common.nn.Network;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Accumulates the sums of a {@link CurvaturePlan} over mini-batches inside one task, with every
+ * sum updated by one GEMM per layer per batch ({@code C = A Bᵀ + C}, beta = 1) into float64 ND4J
+ * arrays; {@link #toSums()} turns them into serializable {@link CurvatureSums}.
+ *
+ * <pre>
+ *   Σ ã ãᵀ          += Ã Ãᵀ                         Ã ((m+1) x B)
+ *   Σ Q   (ggn)     += C Cᵀ                         C (n x pB) sample-major
+ *   Σ Q   (hessian) += Σ_s Q_s                      block sum of (n x nB)
+ *   Σ H  (R-layout) += Xᵀ Y, X[s, j(m+1)+j'] = ã_j ã_j',  Y[s, i n + i'] = Q_s[i, i']
+ *                      (one GEMM with inner dimension B; permuted once into θ order in toSums)
+ *   Σ F             += U Uᵀ, U = ã ⊗ δ              ((m+1)n x B)
+ *   Σ g             += vec(Δ Ãᵀ)                    column-major
+ * </pre>
+ * Not thread-safe; one instance per task.
+ */
+public final class CurvatureAccumulator {
+    private final Network network;
+    private final CurvaturePlan plan;
+    private final int[] layers;
+    private final INDArray[] sumA;
+    private final INDArray[] sumG;
+    private final INDArray[] sumHr;
+    private final INDArray[] sumF;
+    private final INDArray[] sumGradMatrix; // (n x (m+1)): Σ δ ãᵀ
+    private final double[] sumTrace;
+    private long count;
+    private double lossSum;
+    private long correct;
+
+    public CurvatureAccumulator(Network network, CurvaturePlan plan) {
+        this.network = network;
+        this.plan = plan;
+        this.layers = plan.layers();
+        int k = layers.length;
+        sumA = new INDArray[k];
+        sumG = new INDArray[k];
+        sumHr = new INDArray[k];
+        sumF = new INDArray[k];
+        sumGradMatrix = new INDArray[k];
+        sumTrace = new double[k];
+        for (int i = 0; i < k; i++) {
+            DenseLayer layer = network.layer(layers[i]);
+            long m1 = layer.fanIn() + 1L;
+            long n = layer.fanOut();
+            sumA[i] = Nd4j.zeros(DataType.DOUBLE, m1, m1);
+            sumG[i] = Nd4j.zeros(DataType.DOUBLE, n, n);
+            sumGradMatrix[i] = Nd4j.zeros(DataType.DOUBLE, n, m1);
+            if (plan.isDense(layers[i])) {
+                sumHr[i] = Nd4j.zeros(DataType.DOUBLE, m1 * m1, n * n);
+            }
+            if (plan.empiricalFisher(layers[i])) {
+                sumF[i] = Nd4j.zeros(DataType.DOUBLE, m1 * n, m1 * n);
+            }
+        }
+    }
+
+    /**
+     * Adds one batch. {@code labels} are the class indices (for accuracy; null for other losses).
+     * @param scores the batch's scores over exactly this plan's layers (traces are taken from them)
+     */
+    public void add(BatchCurvature batch, SampleScores scores, int[] labels) {
+        if (batch.mode() != plan.mode()) {
+            throw new IllegalArgumentException("batch mode " + batch.mode() + " differs from plan mode " + plan.mode());
+        }
+        int b = batch.batchSize();
+        int p = network.outputSize();
+        count += b;
+        for (int s = 0; s < b; s++) {
+            lossSum += scores.loss(s);
+            if (labels != null && scores.predictedClass(s) == labels[s]) {
+                correct++;
+            }
+        }
+        for (int i = 0; i < layers.length; i++) {
+            int l = layers[i];
+            long n = network.layer(l).fanOut();
+            long m1 = network.layer(l).fanIn() + 1L;
+            INDArray aug = batch.augmentedInput(l);
+            INDArray delta = batch.delta(l);
+            Nd4j.gemm(aug, aug, sumA[i], false, true, 1.0, 1.0);
+            Nd4j.gemm(delta, aug, sumGradMatrix[i], false, true, 1.0, 1.0);
+            if (batch.mode() == CurvatureMode.GGN) {
+                INDArray c = batch.factor(l);
+                Nd4j.gemm(c, c, sumG[i], false, true, 1.0, 1.0);
+            } else {
+                sumG[i].addi(batch.exactCurvature(l).reshape('c', n, b, n).sum(1));
+            }
+            sumTrace[i] += scores.traceSum(i);
+            if (sumHr[i] != null) {
+                INDArray augT = aug.transpose().dup('c');                                      // (B x m1)
+                INDArray x = augT.reshape('c', b, m1, 1).mul(augT.reshape('c', b, 1, m1)).reshape('c', b, m1 * m1);
+                INDArray y = batch.perSampleCurvature(l).reshape('c', b, n * n);
+                Nd4j.gemm(x, y, sumHr[i], true, false, 1.0, 1.0);
+            }
+            if (sumF[i] != null) {
+                INDArray u = BatchLayout.columnKron(aug, delta, 1);                            // (m1 n x B)
+                Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
+            }
+        }
+    }
+
+    public long count() {
+        return count;
+    }
+
+    /** The accumulated sums as serializable float64 arrays (the dense block in θ order). */
+    public CurvatureSums toSums() {
+        LayerCurvatureSums[] out = new LayerCurvatureSums[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            DenseLayer layer = network.layer(layers[i]);
+            long m1 = layer.fanIn() + 1L;
+            long n = layer.fanOut();
+            double[] h = null;
+            if (sumHr[i] != null) {
+                // R[j*(m+1)+j', i*n+i'] -> H[j*n+i, j'*n+i']
+                h = sumHr[i].reshape('c', m1, m1, n, n).permute(0, 2, 1, 3).dup('c').data().asDouble();
+            }
+            double[] f = sumF[i] == null ? null : sumF[i].dup('c').data().asDouble();
+            // vec column-major: g[j*n+i] = (Σ δ ãᵀ)[i, j] -> the transpose, read row-major
+            double[] grad = sumGradMatrix[i].transpose().dup('c').data().asDouble();
+            out[i] = new LayerCurvatureSums(layers[i], layer.fanIn(), layer.fanOut(), count,
+                    sumA[i].dup('c').data().asDouble(), sumG[i].dup('c').data().asDouble(), h, f, grad, sumTrace[i]);
+        }
+        return new CurvatureSums(count, lossSum, correct, out);
+    }
+}

@@ -1,0 +1,52 @@
+package io.hessianatlas.common.nn;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Index helpers for the "sample-major" batch layout used everywhere in the engine: a batch of B
+ * per-sample {@code (n x k)} matrices M_s is one {@code (n x kB)} matrix {@code [M_0 | M_1 | ... ]},
+ * so that column {@code s*k + j} is column j of sample s. One ND4J op each, never a per-sample loop.
+ */
+public final class BatchLayout {
+    private BatchLayout() {
+    }
+
+    /** {@code (n x kB)} with entry {@code [i, s*k+j] = x[i, s]}: each column of x repeated k times. */
+    public static INDArray repeatColumns(INDArray x, int k) {
+        if (k == 1) {
+            return x.dup();
+        }
+        return x.repeat(1, k);
+    }
+
+    /** {@code (1 x kB)} with entry {@code [s*k+j] = x[j, s]}: x {@code (k x B)} flattened sample by sample. */
+    public static INDArray sampleMajorRow(INDArray x) {
+        return x.transpose().dup('c').reshape('c', 1, x.length());
+    }
+
+    /** {@code (n x nB)} with entry {@code [i, s*n+j] = (i == j)}: B identities side by side. */
+    public static INDArray tiledIdentity(int n, int b, DataType type) {
+        INDArray eye = Nd4j.eye(n).castTo(type);
+        return b == 1 ? eye : Nd4j.tile(eye, 1, b);
+    }
+
+    /**
+     * The per-sample Kronecker products {@code u_s = x_s ⊗ c_s} for column-major vec, as one matrix:
+     * given X {@code (m x B)} and C {@code (n x kB)} sample-major, returns U {@code (mn x kB)} with
+     * {@code U[j*n+i, s*k+q] = X[j, s] C[i, s*k+q]}. Used for θ-block factors ã ⊗ C and gradients ã ⊗ δ.
+     */
+    public static INDArray columnKron(INDArray x, INDArray c, int k) {
+        long m = x.rows();
+        long n = c.rows();
+        long cols = c.columns();
+        if (x.columns() * k != cols) {
+            throw new IllegalArgumentException("columnKron: x (" + m + " x " + x.columns() + ") does not match c ("
+                    + n + " x " + cols + ") with " + k + " columns per sample");
+        }
+        INDArray xr = repeatColumns(x, k).reshape('c', m, 1, cols);
+        INDArray cr = c.dup('c').reshape('c', 1, n, cols);
+        return xr.mul(cr).reshape('c', m * n, cols);
+    }
+}

@@ -1,0 +1,234 @@
+package io.hessianatlas.jobs.analyze;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.col;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import io.hessianatlas.common.nn.Loss;
+import io.hessianatlas.common.nn.Network;
+import io.hessianatlas.jobs.cli.InputException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Reads `--data` with Spark's own source, applies the model's preprocessing stages (a Spark ML
+ * pipeline's assemblers and scalers), checks the schema against the network up front (messages
+ * name the column), and normalises to rows (sample_id, features array&lt;double&gt;, label
+ * array&lt;double&gt;). Value-level checks (lengths, NaN, label ranges) happen per row on the
+ * executors and name the sample.
+ */
+final class InputPreparation {
+    static final String ID = "sample_id";
+    static final String FEATURES = "features";
+    static final String LABEL = "label";
+
+    /** The normalised input and what is known about it. */
+    static final class Prepared {
+        final Dataset<Row> rows;
+        final DataType idType;
+        final long rowsRead;
+
+        Prepared(Dataset<Row> rows, DataType idType, long rowsRead) {
+            this.rows = rows;
+            this.idType = idType;
+            this.rowsRead = rowsRead;
+        }
+    }
+
+    private InputPreparation() {
+    }
+
+    static Prepared prepare(SparkSession spark, AnalyzeOptions options, ModelLoader.Loaded model) {
+        Network net = model.network;
+        Dataset<Row> raw = read(spark, options, net);
+        for (Transformer stage : model.preprocessing) {
+            raw = stage.transform(raw);
+        }
+        StructType schema = raw.schema();
+        Column features = featuresColumn(options, schema, net);
+        Column label = labelColumn(options, schema, net.loss(), net.outputSize());
+
+        DataType idType;
+        Dataset<Row> normalised;
+        long rowsRead;
+        if (options.idCol() != null) {
+            StructField idField = field(schema, options.idCol(), "--id-col");
+            DataType t = idField.dataType();
+            if (t instanceof NumericType && !(t == DataTypes.DoubleType || t == DataTypes.FloatType
+                    || t instanceof org.apache.spark.sql.types.DecimalType)) {
+                idType = DataTypes.LongType;
+            } else if (t instanceof StringType) {
+                idType = DataTypes.StringType;
+            } else {
+                throw new InputException("--id-col: column '" + options.idCol() + "' has type " + t.simpleString()
+                        + ", expected an integer or string column");
+            }
+            normalised = raw.select(col(options.idCol()).cast(idType).as(ID), features.as(FEATURES), label.as(LABEL));
+            rowsRead = -1;
+        } else {
+            idType = DataTypes.LongType;
+            Dataset<Row> selected = raw.select(features.as(FEATURES), label.as(LABEL));
+            // a stable row index: position in the source's own order
+            JavaRDD<Row> indexed = selected.javaRDD().zipWithIndex()
+                    .map(t -> RowFactory.create(t._2, t._1.get(0), t._1.get(1)));
+            StructType s = new StructType()
+                    .add(ID, DataTypes.LongType, false)
+                    .add(FEATURES, selected.schema().apply(0).dataType(), true)
+                    .add(LABEL, selected.schema().apply(1).dataType(), true);
+            normalised = spark.createDataFrame(indexed, s);
+            rowsRead = -1;
+        }
+        if (options.sampleFraction() < 1.0) {
+            normalised = normalised.sample(false, options.sampleFraction(), options.seed());
+        }
+        if (options.partitions() > 0) {
+            normalised = normalised.repartition(options.partitions());
+        }
+        return new Prepared(normalised, idType, rowsRead);
+    }
+
+    private static Dataset<Row> read(SparkSession spark, AnalyzeOptions options, Network net) {
+        InputFormat format = options.format();
+        DataFrameReader reader = spark.read().format(format.sourceName());
+        switch (format) {
+            case CSV:
+                reader = reader.option("header", "true").option("inferSchema", "true");
+                break;
+            case LIBSVM:
+                reader = reader.option("numFeatures", Integer.toString(net.inputSize()));
+                break;
+            default:
+                break;
+        }
+        try {
+            return reader.load(options.data());
+        } catch (Exception e) {
+            if (e.getClass().getSimpleName().equals("AnalysisException")) {
+                throw new InputException("--data: cannot read " + options.data() + " as " + format.sourceName() + ": "
+                        + firstLine(e.getMessage()), e);
+            }
+            throw e;
+        }
+    }
+
+    private static Column featuresColumn(AnalyzeOptions options, StructType schema, Network net) {
+        List<String> names = expand(options.featuresCols(), schema);
+        if (names.size() == 1 && !options.featuresCols().get(0).contains("*")) {
+            StructField f = field(schema, names.get(0), "--features-col");
+            DataType t = f.dataType();
+            if (t.equals(SQLDataTypes.VectorType())) {
+                return org.apache.spark.ml.functions.vector_to_array(col(f.name()), "float64");
+            }
+            if (t instanceof ArrayType && ((ArrayType) t).elementType() instanceof NumericType) {
+                return col(f.name()).cast(DataTypes.createArrayType(DataTypes.DoubleType));
+            }
+            if (!(t instanceof NumericType)) {
+                throw new InputException("--features-col: column '" + f.name() + "' has type " + t.simpleString()
+                        + ", expected a Spark ML vector, an array of numbers or numeric columns");
+            }
+        }
+        List<Column> cols = new ArrayList<>();
+        for (String n : names) {
+            StructField f = field(schema, n, "--features-col");
+            if (!(f.dataType() instanceof NumericType)) {
+                throw new InputException("--features-col: column '" + n + "' has type " + f.dataType().simpleString()
+                        + ", expected a numeric column");
+            }
+            cols.add(col(n).cast(DataTypes.DoubleType));
+        }
+        if (cols.size() != net.inputSize()) {
+            throw new InputException("--features-col: " + cols.size() + " numeric column(s) " + names
+                    + " give " + cols.size() + " features, expected " + net.inputSize() + " (the fan-in of layer 1)");
+        }
+        return array(cols.toArray(new Column[0]));
+    }
+
+    private static Column labelColumn(AnalyzeOptions options, StructType schema, Loss loss, int p) {
+        StructField f = field(schema, options.labelCol(), "--label-col");
+        DataType t = f.dataType();
+        boolean vector = t.equals(SQLDataTypes.VectorType());
+        boolean numericArray = t instanceof ArrayType && ((ArrayType) t).elementType() instanceof NumericType;
+        boolean scalar = t instanceof NumericType;
+        String expected;
+        if (loss == Loss.SOFTMAX_CROSS_ENTROPY) {
+            expected = "a numeric class index in [0, " + p + ")";
+            if (scalar) {
+                return array(col(f.name()).cast(DataTypes.DoubleType));
+            }
+        } else if (p == 1) {
+            expected = "a number" + (loss == Loss.SIGMOID_BINARY_CROSS_ENTROPY ? " in [0, 1]" : "") + " (one output)";
+            if (scalar) {
+                return array(col(f.name()).cast(DataTypes.DoubleType));
+            }
+            if (numericArray) {
+                return col(f.name()).cast(DataTypes.createArrayType(DataTypes.DoubleType));
+            }
+        } else {
+            expected = "an array or vector of " + p + " numbers (the output width for " + loss.jsonName() + ")";
+            if (numericArray) {
+                return col(f.name()).cast(DataTypes.createArrayType(DataTypes.DoubleType));
+            }
+            if (vector) {
+                return org.apache.spark.ml.functions.vector_to_array(col(f.name()), "float64");
+            }
+        }
+        throw new InputException("--label-col: column '" + f.name() + "' has type " + t.simpleString() + ", expected "
+                + expected);
+    }
+
+    /** Expands names with a '*' wildcard (e.g. p*) to the matching columns in schema order. */
+    private static List<String> expand(List<String> names, StructType schema) {
+        List<String> out = new ArrayList<>();
+        for (String n : names) {
+            if (!n.contains("*")) {
+                out.add(n);
+                continue;
+            }
+            Pattern pat = Pattern.compile(Arrays.stream(n.split("\\*", -1)).map(Pattern::quote)
+                    .reduce((a, b) -> a + ".*" + b).orElse(""));
+            List<String> matched = Arrays.stream(schema.fieldNames()).filter(f -> pat.matcher(f).matches()).toList();
+            if (matched.isEmpty()) {
+                throw new InputException("--features-col: no column matches '" + n + "' (columns: "
+                        + String.join(", ", schema.fieldNames()) + ")");
+            }
+            out.addAll(matched);
+        }
+        return out;
+    }
+
+    private static StructField field(StructType schema, String name, String option) {
+        for (StructField f : schema.fields()) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+        }
+        throw new InputException(option + ": no column '" + name + "' in the data (columns: "
+                + String.join(", ", schema.fieldNames()) + ")");
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,27 @@
+package io.hessianatlas.jobs.analyze;
+
+import java.util.Locale;
+
+/** How the spectrum of each layer's θ-block is obtained (`--spectrum`). */
+public enum SpectrumMethod {
+    /** dense where the θ-block fits the memory budget, kronecker otherwise. */
+    AUTO,
+    /** accumulate H densely and decompose it with LAPACK on the driver; fails when over budget. */
+    DENSE,
+    /** the spectrum of A ⊗ G only (any size). */
+    KRONECKER;
+
+    public String optionName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static SpectrumMethod parse(String s) {
+        String key = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
+        for (SpectrumMethod m : values()) {
+            if (m.optionName().equals(key)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("unknown spectrum method '" + s + "' (expected auto, dense or kronecker)");
+    }
+}

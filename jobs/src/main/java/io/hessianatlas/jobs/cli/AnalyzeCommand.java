@@ -1,0 +1,151 @@
+package io.hessianatlas.jobs.cli;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import io.hessianatlas.common.curvature.CurvatureMode;
+import io.hessianatlas.jobs.analyze.AnalyzeJob;
+import io.hessianatlas.jobs.analyze.AnalyzeOptions;
+import io.hessianatlas.jobs.analyze.AnalyzeResult;
+import io.hessianatlas.jobs.analyze.InputFormat;
+import io.hessianatlas.jobs.analyze.SpectrumMethod;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code atlas analyze}: curvature tables of a model over a dataset (README: "Options"). */
+@Command(name = "analyze", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
+        showDefaultValues = true, sortOptions = false,
+        description = "Computes exact per-sample, per-layer curvature (GGN or Hessian θ-blocks), their dataset "
+                + "means, Kronecker factors and spectra, and writes them as Parquet tables under --out.")
+public final class AnalyzeCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Model directory: native (model.json + weights.safetensors), a Spark ML "
+                    + "MultilayerPerceptronClassificationModel, or a Spark ML PipelineModel ending in one.")
+    String model;
+
+    @Option(names = "--data", required = true, paramLabel = "PATH", description = "Input data (file or directory).")
+    String data;
+
+    @Option(names = "--format", paramLabel = "FMT",
+            description = "auto, parquet, csv, json or libsvm (auto: from the path's extension, else parquet).")
+    String format;
+
+    @Option(names = "--features-col", paramLabel = "COL[,COL...]",
+            description = "Features: a Spark ML vector or array column; for csv also a comma-separated list of numeric columns.")
+    String featuresCol;
+
+    @Option(names = "--label-col", paramLabel = "COL", description = "Label column.")
+    String labelCol;
+
+    @Option(names = "--id-col", paramLabel = "COL", description = "Sample id column (default: the stable row index).")
+    String idCol;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (must not exist or be empty).")
+    String out;
+
+    @Option(names = "--overwrite", arity = "0..1", paramLabel = "BOOL", description = "Replace an existing --out directory (only once the new output is complete).")
+    boolean overwrite;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master; spark-submit's --master wins when set.")
+    String master;
+
+    @Option(names = "--mode", paramLabel = "MODE", description = "ggn (Gauss-Newton) or hessian (exact).")
+    String mode;
+
+    @Option(names = "--spectrum", paramLabel = "METHOD",
+            description = "auto (dense where the θ-block fits --dense-budget-mb, else kronecker), dense, or kronecker.")
+    String spectrum;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Eigenvalues of A⊗G reported from each end, and the k of the eigenspace overlap.")
+    int topK;
+
+    @Option(names = "--batch-size", paramLabel = "B", description = "Samples per mini-batch on the executors.")
+    int batchSize;
+
+    @Option(names = "--dense-budget-mb", paramLabel = "MiB", description = "Memory budget of one dense θ-block (8·d² bytes).")
+    long denseBudgetMb;
+
+    @Option(names = "--layers", paramLabel = "all|L[,L...]", description = "Layers to analyse, 1-based.")
+    String layers;
+
+    @Option(names = "--empirical-fisher", arity = "0..1", paramLabel = "BOOL",
+            description = "Also accumulate the empirical Fisher F = mean g gᵀ (layers with a dense block).")
+    boolean empiricalFisher;
+
+    @Option(names = "--sample-fraction", paramLabel = "F", description = "Analyse a reproducible random subsample of this fraction.")
+    double sampleFraction;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of --sample-fraction.")
+    long seed;
+
+    @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the per-sample pass (0: keep the source's).")
+    int partitions;
+
+    @Option(names = "--conf", paramLabel = "FILE", description = "Properties file of option defaults (keys: option names without dashes).")
+    String conf;
+
+    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    boolean verbose;
+
+    @Override
+    public Integer call() {
+        AnalyzeOptions options = toOptions();
+        AnalyzeResult result = AnalyzeJob.run(options);
+        spec.commandLine().getOut().println(result.summary());
+        spec.commandLine().getOut().flush();
+        return AtlasCli.EXIT_OK;
+    }
+
+    /** Validates the options before any Spark work; errors become usage errors naming the option. */
+    AnalyzeOptions toOptions() {
+        try {
+            return AnalyzeOptions.builder()
+                    .model(model).data(data).format(named("--format", () -> InputFormat.parse(format)))
+                    .featuresCols(splitColumns(featuresCol)).labelCol(labelCol).idCol(idCol)
+                    .out(out).overwrite(overwrite).master(master)
+                    .mode(named("--mode", () -> CurvatureMode.parse(mode)))
+                    .spectrum(named("--spectrum", () -> SpectrumMethod.parse(spectrum)))
+                    .topK(topK).batchSize(batchSize).denseBudgetMb(denseBudgetMb)
+                    .layers(parseLayers(layers)).empiricalFisher(empiricalFisher)
+                    .sampleFraction(sampleFraction).seed(seed).partitions(partitions)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    /** Prefixes a parser's message with the option name. */
+    private static <T> T named(String option, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage());
+        }
+    }
+
+    static List<String> splitColumns(String s) {
+        if (s == null) {
+            return List.of();
+        }
+        return Arrays.stream(s.split(",")).map(String::trim).toList();
+    }
+
+    /** "all" (or empty) = null; else a comma-separated list of positive layer numbers. */
+    static int[] parseLayers(String s) {
+        if (s == null || s.isBlank() || s.trim().equalsIgnoreCase("all")) {
+            return null;
+        }
+        try {
+            return Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--layers: expected 'all' or a comma-separated list of layer numbers, got '"
+                    + s + "'");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.hessianatlas.jobs.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
+
+import io.hessianatlas.common.io.ModelFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit
+ * ({@code --class io.hessianatlas.jobs.cli.AtlasCli}). Exit codes: 0 success, 2 bad usage or bad
+ * input (one line on stderr naming the option, file, column or row), 1 any other failure.
+ */
+@Command(name = "atlas", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
+        description = "Exact per-sample, per-layer curvature of feed-forward networks over whole datasets.",
+        subcommands = {AnalyzeCommand.class})
+public final class AtlasCli implements Runnable {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: analyze");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this; main exits with it). */
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cli;
+        try {
+            cli = new CommandLine(new AtlasCli());
+            cli.setDefaultValueProvider(ConfDefaults.load(ConfDefaults.findConfArgument(args)));
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler((ex, a) -> {
+            err.println("error: " + ex.getMessage());
+            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
+            return EXIT_USAGE;
+        });
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verbose = parseResult.subcommand() != null && parseResult.subcommand().hasMatchedOption("--verbose");
+            int code = isInputError(ex) ? EXIT_USAGE : EXIT_FAILURE;
+            err.println("error: " + oneLine(ex));
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return code;
+        });
+        return cli.execute(args);
+    }
+
+    static boolean isInputError(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof InputException || t instanceof ModelFormatException || t instanceof IllegalArgumentException
+                    && t.getClass() == IllegalArgumentException.class && t == ex) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The most specific message of the cause chain, on one line. */
+    static String oneLine(Throwable ex) {
+        Throwable best = ex;
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof InputException || t instanceof ModelFormatException) {
+                best = t;
+                break;
+            }
+        }
+        String msg = best.getMessage() == null ? best.getClass().getName() : best.getMessage();
+        int nl = msg.indexOf('\n');
+        return nl < 0 ? msg : msg.substring(0, nl);
+    }
+
+    /** Version from the jar's build properties. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            Properties p = versions();
+            return new String[] {"atlas " + p.getProperty("version", "unknown"),
+                "Spark " + p.getProperty("spark.version", "?") + ", ND4J " + p.getProperty("nd4j.version", "?")};
+        }
+    }
+
+    /** version, spark.version and nd4j.version of this build. */
+    public static Properties versions() {
+        Properties p = new Properties();
+        try (InputStream in = AtlasCli.class.getResourceAsStream("/hessian-atlas-version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException ignored) {
+            // versions are informational only
+        }
+        return p;
+    }
+}

@@ -120,7 +120,8 @@ class DenseSymmetricSpectrumTest {
         assertArrayEquals(expected, DenseSymmetricSpectrum.eigenvalues(c), VALUE_TOLERANCE * scale, "'c'");
         assertArrayEquals(expected, DenseSymmetricSpectrum.eigenvalues(f), VALUE_TOLERANCE * scale, "'f'");
         assertArrayEquals(expected, DenseSymmetricSpectrum.eigenvalues(c.transpose()), VALUE_TOLERANCE * scale, "transposed view");
-        assertArrayEquals(c.toDoubleVector(), Nd4j.create(a, new long[] {n, n}, 'c').toDoubleVector(), "input untouched");
+        assertArrayEquals(a, c.data().asDouble(), "input untouched");
+        assertArrayEquals(a, f.dup('c').data().asDouble(), "input untouched ('f')");
 
         INDArray f32 = c.castTo(DataType.FLOAT);
         double[] a32 = f32.castTo(DataType.DOUBLE).dup('c').data().asDouble();

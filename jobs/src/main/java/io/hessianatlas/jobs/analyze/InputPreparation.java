@@ -42,14 +42,16 @@ final class InputPreparation {
 
     /** The normalised input and what is known about it. */
     static final class Prepared {
+        /** Normalised rows to analyse (after --sample-fraction and --partitions). */
         final Dataset<Row> rows;
+        /** Normalised rows before sampling, to count the rows read. */
+        final Dataset<Row> beforeSampling;
         final DataType idType;
-        final long rowsRead;
 
-        Prepared(Dataset<Row> rows, DataType idType, long rowsRead) {
+        Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType) {
             this.rows = rows;
+            this.beforeSampling = beforeSampling;
             this.idType = idType;
-            this.rowsRead = rowsRead;
         }
     }
 
@@ -68,7 +70,6 @@ final class InputPreparation {
 
         DataType idType;
         Dataset<Row> normalised;
-        long rowsRead;
         if (options.idCol() != null) {
             StructField idField = field(schema, options.idCol(), "--id-col");
             DataType t = idField.dataType();
@@ -82,7 +83,6 @@ final class InputPreparation {
                         + ", expected an integer or string column");
             }
             normalised = raw.select(col(options.idCol()).cast(idType).as(ID), features.as(FEATURES), label.as(LABEL));
-            rowsRead = -1;
         } else {
             idType = DataTypes.LongType;
             Dataset<Row> selected = raw.select(features.as(FEATURES), label.as(LABEL));
@@ -94,15 +94,15 @@ final class InputPreparation {
                     .add(FEATURES, selected.schema().apply(0).dataType(), true)
                     .add(LABEL, selected.schema().apply(1).dataType(), true);
             normalised = spark.createDataFrame(indexed, s);
-            rowsRead = -1;
         }
+        Dataset<Row> rows = normalised;
         if (options.sampleFraction() < 1.0) {
-            normalised = normalised.sample(false, options.sampleFraction(), options.seed());
+            rows = rows.sample(false, options.sampleFraction(), options.seed());
         }
         if (options.partitions() > 0) {
-            normalised = normalised.repartition(options.partitions());
+            rows = rows.repartition(options.partitions());
         }
-        return new Prepared(normalised, idType, rowsRead);
+        return new Prepared(rows, normalised, idType);
     }
 
     private static Dataset<Row> read(SparkSession spark, AnalyzeOptions options, Network net) {

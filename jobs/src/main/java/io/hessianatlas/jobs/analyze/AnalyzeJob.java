@@ -1,0 +1,212 @@
+package io.hessianatlas.jobs.analyze;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.hessianatlas.common.NativeRuntime;
+import io.hessianatlas.common.curvature.CurvaturePlan;
+import io.hessianatlas.common.curvature.CurvatureSums;
+import io.hessianatlas.common.curvature.LayerCurvatureReport;
+import io.hessianatlas.common.curvature.LayerCurvatureSums;
+import io.hessianatlas.common.nn.Network;
+import io.hessianatlas.jobs.cli.AtlasCli;
+import io.hessianatlas.jobs.cli.InputException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The `analyze` job, planned on the driver and executed on the executors, in phases:
+ * <ol>
+ *   <li>validate: model folder, --layers, the dense budget and --out, before Spark starts;</li>
+ *   <li>start Spark (the master from --master unless spark-submit set one);</li>
+ *   <li>read: {@link InputPreparation} (schema checks naming the column);</li>
+ *   <li>pass: {@link CurvaturePassStep}, one distributed pass over mini-batches;</li>
+ *   <li>spectra: {@link LayerCurvatureReport} per layer on the driver;</li>
+ *   <li>write: the four tables and run.json through {@link OutputCommit} (atomic).</li>
+ * </ol>
+ */
+public final class AnalyzeJob {
+    /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
+    public static final int SCHEMA_VERSION = 1;
+    public static final String APP_NAME = "hessian-atlas analyze";
+
+    private static final Logger LOG = LoggerFactory.getLogger(AnalyzeJob.class);
+
+    private AnalyzeJob() {
+    }
+
+    /** Runs the job in the active SparkSession if there is one (tests), else in a new one that it stops. */
+    public static AnalyzeResult run(AnalyzeOptions options) {
+        PhaseTimer timer = new PhaseTimer();
+        ModelLoader.Kind kind = ModelLoader.detect(options.model());
+        ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.model(), kind) : null;
+        if (model != null) {
+            validateAgainstNetwork(options, model.network);
+        }
+        OutputCommit.check(new Configuration(), options.out(), options.overwrite());
+        timer.end("validate", kind.label + " model " + options.model());
+
+        boolean reuse = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+        SparkSession.Builder builder = SparkSession.builder().appName(APP_NAME);
+        if (!reuse && System.getProperty("spark.master") == null) {
+            builder = builder.master(options.master());
+        }
+        SparkSession spark = builder.getOrCreate();
+        NativeRuntime.configure();
+        timer.end("start", "Spark " + spark.version() + ", master " + spark.sparkContext().master());
+        try {
+            return execute(spark, options, kind, model, timer);
+        } finally {
+            if (!reuse) {
+                spark.stop();
+            }
+        }
+    }
+
+    private static AnalyzeResult execute(SparkSession spark, AnalyzeOptions options, ModelLoader.Kind kind,
+                                         ModelLoader.Loaded nativeModel, PhaseTimer timer) {
+        ModelLoader.Loaded model = nativeModel;
+        if (model == null) {
+            model = ModelLoader.load(options.model(), kind);
+            validateAgainstNetwork(options, model.network);
+            timer.end("model", kind.label + " " + model.network);
+        }
+        Network net = model.network;
+        CurvaturePlan plan = plan(options, net);
+        List<String> warnings = new ArrayList<>();
+        for (int l : plan.layers()) {
+            if (options.empiricalFisher() && !plan.isDense(l)) {
+                warnings.add("layer " + l + ": no empirical Fisher (its dense block exceeds --dense-budget-mb "
+                        + options.denseBudgetMb() + ")");
+            }
+        }
+
+        InputPreparation.Prepared input = InputPreparation.prepare(spark, options, model);
+        timer.end("read", options.format().sourceName() + " " + options.data());
+
+        try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
+                options.overwrite())) {
+            CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, input.rows, net, plan, options.batchSize(),
+                    CurvaturePassStep.sampleSchema(input.idType));
+            CurvatureSums sums = pass.sums;
+            if (sums.count() == 0) {
+                throw new InputException("--data: " + options.data() + " has no rows to analyse"
+                        + (options.sampleFraction() < 1 ? " after --sample-fraction " + options.sampleFraction() : ""));
+            }
+            timer.end("pass", sums.count() + " samples, " + pass.persisted.getNumPartitions() + " partitions");
+
+            List<LayerCurvatureReport> reports = new ArrayList<>();
+            for (LayerCurvatureSums ls : sums.layers()) {
+                reports.add(LayerCurvatureReport.of(net.layer(ls.layer()), ls, options.mode(), options.topK()));
+            }
+            timer.end("spectra", reports.size() + " layers");
+
+            CurvatureTables.layers(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
+            CurvatureTables.spectrum(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("spectrum"));
+            CurvatureTables.factors(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("factors"));
+            pass.samples.write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
+            pass.persisted.unpersist(false);
+            long rowsRead = options.sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count();
+            Double accuracy = net.loss().isClassification() ? sums.accuracy() : null;
+            timer.end("write", "tables under " + options.out());
+
+            Map<String, Double> phases = timer.phases();
+            phases.put("total", timer.totalSeconds());
+            String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings);
+            commit.commit(manifest);
+            for (String w : warnings) {
+                LOG.warn(w);
+            }
+            return new AnalyzeResult(options.out(), reports, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + options.out() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Checks --layers and, for --spectrum dense, the memory budget; messages name the option. */
+    static void validateAgainstNetwork(AnalyzeOptions options, Network net) {
+        int[] layers = options.layers();
+        if (layers != null) {
+            for (int l : layers) {
+                if (l > net.depth()) {
+                    throw new InputException("--layers: layer " + l + " does not exist, the model has layers 1.."
+                            + net.depth());
+                }
+            }
+        }
+        if (options.spectrum() == SpectrumMethod.DENSE) {
+            CurvaturePlan probe = CurvaturePlan.of(net, options.mode(), layers, options.denseBudgetBytes(), false, false);
+            for (int l : probe.layers()) {
+                if (!probe.isDense(l)) {
+                    long mb = (CurvaturePlan.denseBytes(net.layer(l)) + (1 << 20) - 1) >> 20;
+                    throw new InputException("--spectrum dense: layer " + l + " needs a " + mb + " MiB dense block ("
+                            + net.layer(l).parameterCount() + " parameters), over --dense-budget-mb "
+                            + options.denseBudgetMb() + " (raise the budget or use --spectrum auto or kronecker)");
+                }
+            }
+        }
+    }
+
+    static CurvaturePlan plan(AnalyzeOptions options, Network net) {
+        long budget = options.spectrum() == SpectrumMethod.KRONECKER ? -1 : options.denseBudgetBytes();
+        return CurvaturePlan.of(net, options.mode(), options.layers(), budget, false, options.empiricalFisher());
+    }
+
+    private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
+                                   long rowsRead, CurvatureSums sums, Double accuracy, Map<String, Double> phases,
+                                   List<String> warnings) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("schema_version", SCHEMA_VERSION);
+        m.put("command", "analyze");
+        m.put("options", options.toManifest());
+        Map<String, Object> mod = new LinkedHashMap<>();
+        mod.put("path", options.model());
+        mod.put("kind", model.kind.label);
+        mod.put("sha256", model.digest);
+        mod.put("loss", net.loss().jsonName());
+        mod.put("widths", net.widths());
+        mod.put("parameters", net.parameterCount());
+        m.put("model", mod);
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("path", options.data());
+        in.put("format", options.format().sourceName());
+        in.put("rows_read", rowsRead);
+        in.put("rows_used", sums.count());
+        m.put("input", in);
+        m.put("mean_loss", sums.meanLoss());
+        m.put("accuracy", accuracy);
+        List<Map<String, Object>> layers = new ArrayList<>();
+        for (int l : plan.layers()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("layer", l);
+            e.put("dense", plan.isDense(l));
+            e.put("empirical_fisher", plan.empiricalFisher(l));
+            layers.add(e);
+        }
+        m.put("layers", layers);
+        m.put("timings_seconds", phases);
+        m.put("warnings", warnings);
+        Properties v = AtlasCli.versions();
+        Map<String, Object> versions = new LinkedHashMap<>();
+        versions.put("hessian_atlas", v.getProperty("version"));
+        versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+        versions.put("nd4j", v.getProperty("nd4j.version"));
+        versions.put("java", System.getProperty("java.version"));
+        m.put("versions", versions);
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Submits `atlas analyze` to a Spark cluster with spark-submit, using the application jar
+# (jobs/target/hessian-atlas-jobs-<version>-spark.jar: our code + ND4J + OpenBLAS; Spark comes
+# from the cluster). Prints the spark-submit line first; DRY_RUN=1 prints it without running.
+#
+#   MASTER=spark://host:7077 scripts/submit.sh --model hdfs:///models/m --data hdfs:///data/d.parquet --out hdfs:///atlas/run1
+#
+# Settings (environment variables, with defaults):
+#   MASTER              spark master URL                          (yarn)
+#   DEPLOY_MODE         client or cluster                         (client)
+#   EXECUTOR_MEMORY     executor heap                             (4g)
+#   EXECUTOR_OVERHEAD   off-heap headroom per executor: ND4J keeps its arrays off-heap (2g)
+#   EXECUTOR_CORES      cores per executor = concurrent tasks     (2)
+#   ND4J_MAXBYTES       javacpp off-heap limit per JVM            (2G)
+#   ND4J_MAXPHYSICAL    javacpp physical-memory limit per JVM     (6G = heap + off-heap + margin)
+#   DRIVER_MEMORY       driver heap (dense spectra run here)      (4g)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$(ls "$ROOT"/jobs/target/hessian-atlas-jobs-*-spark.jar 2>/dev/null | head -1 || true)"
+if [[ -z "$JAR" ]]; then
+  echo "submit.sh: building the application jar..." >&2
+  (cd "$ROOT" && mvn -B -q -DskipTests install) >&2
+  JAR="$(ls "$ROOT"/jobs/target/hessian-atlas-jobs-*-spark.jar | head -1)"
+fi
+ND4J_OPTS="-Dorg.bytedeco.javacpp.maxbytes=${ND4J_MAXBYTES:-2G} -Dorg.bytedeco.javacpp.maxphysicalbytes=${ND4J_MAXPHYSICAL:-6G}"
+CMD=(spark-submit
+  --class io.hessianatlas.jobs.cli.AtlasCli
+  --name "hessian-atlas analyze"
+  --master "${MASTER:-yarn}"
+  --deploy-mode "${DEPLOY_MODE:-client}"
+  --driver-memory "${DRIVER_MEMORY:-4g}"
+  --executor-memory "${EXECUTOR_MEMORY:-4g}"
+  --executor-cores "${EXECUTOR_CORES:-2}"
+  --conf "spark.executor.memoryOverhead=${EXECUTOR_OVERHEAD:-2g}"
+  --conf "spark.executor.extraJavaOptions=$ND4J_OPTS"
+  --conf "spark.driver.extraJavaOptions=$ND4J_OPTS"
+  "$JAR" analyze "$@")
+printf '%q ' "${CMD[@]}"; echo
+if [[ "${DRY_RUN:-0}" != "1" ]]; then
+  command -v spark-submit >/dev/null || { echo "submit.sh: spark-submit is not on PATH (set SPARK_HOME/bin on PATH)" >&2; exit 1; }
+  exec "${CMD[@]}"
+fi

@@ -168,7 +168,11 @@ public final class NativeModelReader {
         try {
             return new DenseLayer(name, fanOut, fanIn, w, b, activation);
         } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(weights + ": " + where + ": " + e.getMessage(), e);
+            // DenseLayer's message starts "layer 'fc2': ", which `where` already says (with the number)
+            String msg = e.getMessage();
+            String own = "layer '" + name + "': ";
+            throw new ModelFormatException(weights + ": " + where + ": "
+                    + (msg.startsWith(own) ? msg.substring(own.length()) : msg), e);
         }
     }
 

@@ -50,12 +50,21 @@ final class CurvatureTables {
 
     /** Driver rows per slice: large factor tables are shipped as an RDD, not inlined into the plan. */
     private static final int ROWS_PER_SLICE = 512;
+    /** Values per slice, to keep each task below Spark's recommended 1000 KiB. */
+    private static final long VALUES_PER_SLICE = 64 * 1024;
 
     private CurvatureTables() {
     }
 
     private static Dataset<Row> frame(SparkSession spark, List<Row> rows, StructType schema) {
-        int slices = Math.max(1, (rows.size() + ROWS_PER_SLICE - 1) / ROWS_PER_SLICE);
+        long values = 0;
+        for (Row r : rows) {
+            Object last = r.get(r.length() - 1);
+            values += last instanceof double[] ? ((double[]) last).length : r.length();
+        }
+        int slices = (int) Math.max(1, Math.max((rows.size() + ROWS_PER_SLICE - 1) / ROWS_PER_SLICE,
+                (values + VALUES_PER_SLICE - 1) / VALUES_PER_SLICE));
+        slices = Math.min(slices, Math.max(1, rows.size()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         return spark.createDataFrame(jsc.parallelize(rows, slices), schema);
     }

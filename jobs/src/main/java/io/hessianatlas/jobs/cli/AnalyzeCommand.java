@@ -96,6 +96,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         AnalyzeOptions options = toOptions();
+        if (!verbose) {
+            quietTaskFailureLogs();
+        }
         AnalyzeResult result = AnalyzeJob.run(options);
         spec.commandLine().getOut().println(result.summary());
         spec.commandLine().getOut().flush();
@@ -118,6 +121,20 @@ public final class AnalyzeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+    }
+
+    /**
+     * A bad data row fails its task; Spark then logs the exception with its stack trace from the
+     * executor and the scheduler. The CLI reports it as one line, so without --verbose those
+     * loggers are turned down (the error line still carries the cause).
+     */
+    private static void quietTaskFailureLogs() {
+        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.executor.Executor",
+                org.apache.logging.log4j.Level.OFF);
+        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.scheduler.TaskSetManager",
+                org.apache.logging.log4j.Level.ERROR);
+        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.storage.BlockManager",
+                org.apache.logging.log4j.Level.ERROR);
     }
 
     /** Prefixes a parser's message with the option name. */

@@ -1,0 +1,83 @@
+package io.hessianatlas.common.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import io.hessianatlas.common.NativeRuntime;
+import io.hessianatlas.common.curvature.BatchCurvature;
+import io.hessianatlas.common.curvature.CurvatureAccumulator;
+import io.hessianatlas.common.curvature.CurvatureMode;
+import io.hessianatlas.common.curvature.CurvaturePlan;
+import io.hessianatlas.common.curvature.SampleScores;
+import io.hessianatlas.common.linalg.SymmetricEigen;
+import io.hessianatlas.common.nn.Activation;
+import io.hessianatlas.common.nn.DenseLayer;
+import io.hessianatlas.common.nn.Loss;
+import io.hessianatlas.common.nn.Network;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Where one mini-batch's time goes (a profile printed by a main, not a test): forward + curvature
+ * propagation, per-sample scores with and without λ_max, and accumulation, for a 784-256-128-10
+ * ReLU softmax network (kronecker layers 1-2, dense layer 3) in ggn mode on one thread.
+ * Usage: KernelProfile [batch] [iterations]
+ */
+public final class KernelProfile {
+    private KernelProfile() {
+    }
+
+    public static void main(String[] args) {
+        int b = args.length > 0 ? Integer.parseInt(args[0]) : 256;
+        int iters = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        NativeRuntime.configure(1);
+        int[] w = {784, 256, 128, 10};
+        Random r = new Random(1);
+        List<DenseLayer> layers = new ArrayList<>();
+        for (int l = 1; l < w.length; l++) {
+            double[] wt = new double[w[l] * w[l - 1]];
+            for (int k = 0; k < wt.length; k++) {
+                wt[k] = r.nextGaussian() * Math.sqrt(2.0 / w[l - 1]);
+            }
+            layers.add(new DenseLayer("fc" + l, w[l], w[l - 1], wt, null, l == 3 ? Activation.IDENTITY : Activation.RELU));
+        }
+        Network net = new Network(layers, Loss.SOFTMAX_CROSS_ENTROPY);
+        CurvaturePlan plan = CurvaturePlan.of(net, CurvatureMode.GGN, null, 256L << 20, false, false);
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 784, b);
+        int[] cls = new int[b];
+        for (int s = 0; s < b; s++) {
+            cls[s] = r.nextInt(10);
+        }
+        INDArray y = Loss.oneHot(cls, 10);
+        SymmetricEigen eig = new SymmetricEigen(256);
+        CurvatureAccumulator acc = new CurvatureAccumulator(net, plan);
+        long tProp = 0;
+        long tScores = 0;
+        long tScoresNoLambda = 0;
+        long tAcc = 0;
+        for (int it = 0; it < iters + 5; it++) {
+            long t0 = System.nanoTime();
+            BatchCurvature bc = BatchCurvature.compute(net, x, y, CurvatureMode.GGN, 1);
+            long t1 = System.nanoTime();
+            SampleScores sc = SampleScores.compute(bc, plan.layers(), true, eig);
+            long t2 = System.nanoTime();
+            SampleScores.compute(bc, plan.layers(), false, eig);
+            long t3 = System.nanoTime();
+            acc.add(bc, sc, cls);
+            long t4 = System.nanoTime();
+            if (it >= 5) {
+                tProp += t1 - t0;
+                tScores += t2 - t1;
+                tScoresNoLambda += t3 - t2;
+                tAcc += t4 - t3;
+            }
+        }
+        double per = 1e6 * iters;
+        System.out.printf("batch %d, per batch: propagate %.2f ms, scores %.2f ms (without lambda_max %.2f ms), "
+                        + "accumulate %.2f ms; samples/s on one thread: %.0f%n",
+                b, tProp / per, tScores / per, tScoresNoLambda / per, tAcc / per,
+                b * 1e9 * iters / (double) (tProp + tScores + tAcc));
+    }
+}

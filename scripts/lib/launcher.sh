@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared by scripts/atlas and scripts/demo.sh (source it; it defines functions only):
+#   atlas_ensure_built [CLASS...]  builds the project (mvn install, tests skipped) unless the jobs jar
+#                                  and its classpath file exist and the jar holds every CLASS given
+#                                  (as a/b/C.class); sets ATLAS_JAR and ATLAS_CP_FILE.
+#   atlas_java_command MAIN_CLASS  sets the array ATLAS_JAVA_CMD: java with the options Spark needs on
+#                                  Java 17 and the full local classpath (Spark included), then MAIN_CLASS;
+#                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback).
+# Environment: ATLAS_JAVA_OPTS (default -Xmx4g), ATLAS_JAVACPP_CACHE (ND4J's native library cache),
+# SPARK_LOCAL_IP.
+ATLAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+atlas_find_jar() {
+  ATLAS_JAR="$(ls "$ATLAS_ROOT"/jobs/target/hessian-atlas-jobs-*-SNAPSHOT.jar 2>/dev/null | grep -v -- '-spark.jar' | head -1 || true)"
+  ATLAS_CP_FILE="$ATLAS_ROOT/jobs/target/classpath.txt"
+}
+
+atlas_ensure_built() {
+  atlas_find_jar
+  local need_build=0 cls
+  if [[ -z "$ATLAS_JAR" || ! -f "$ATLAS_CP_FILE" ]]; then
+    need_build=1
+  else
+    # zip entry names are stored uncompressed: a byte search finds a class without unzip/jar
+    for cls in "$@"; do
+      LC_ALL=C grep -qaF "$cls" "$ATLAS_JAR" || need_build=1
+    done
+  fi
+  if (( need_build )); then
+    echo "atlas: building the project (first run; later runs start at once)..." >&2
+    (cd "$ATLAS_ROOT" && mvn -B -q -DskipTests install) >&2
+    atlas_find_jar
+    [[ -n "$ATLAS_JAR" && -f "$ATLAS_CP_FILE" ]] || { echo "atlas: the build produced no jobs jar" >&2; return 1; }
+  fi
+}
+
+atlas_java_command() {
+  # Spark on Java 17 needs these module opens (the list spark-submit adds itself).
+  local opens=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+    --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+    --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+    --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+    --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+    --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
+    --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
+    -Dio.netty.tryReflectionSetAccessible=true)
+  export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+  # ATLAS_JAVA_OPTS is split on spaces on purpose (several options in one variable)
+  # shellcheck disable=SC2206
+  ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${opens[@]}"
+    -Dorg.bytedeco.javacpp.cachedir="${ATLAS_JAVACPP_CACHE:-$HOME/.cache/hessian-atlas/javacpp}"
+    -Dlog4j2.configurationFile="$ATLAS_ROOT/conf/log4j2.properties"
+    -Dspark.ui.enabled=false -Dspark.ui.showConsoleProgress=true
+    -cp "$ATLAS_JAR:$(cat "$ATLAS_CP_FILE")" "$1")
+}

@@ -50,6 +50,6 @@ atlas_java_command() {
   ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${opens[@]}"
     -Dorg.bytedeco.javacpp.cachedir="${ATLAS_JAVACPP_CACHE:-$HOME/.cache/hessian-atlas/javacpp}"
     -Dlog4j2.configurationFile="$ATLAS_ROOT/conf/log4j2.properties"
-    -Dspark.ui.enabled=false -Dspark.ui.showConsoleProgress=true
+    -Dspark.ui.enabled=false -Dspark.ui.showConsoleProgress=true -Dspark.sql.debug.maxToStringFields=1000
     -cp "$ATLAS_JAR:$(cat "$ATLAS_CP_FILE")" "$1")
 }

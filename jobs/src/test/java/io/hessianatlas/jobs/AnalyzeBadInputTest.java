@@ -28,7 +28,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -301,14 +300,10 @@ class AnalyzeBadInputTest {
     }
 
     /**
-     * An empty jsonl file is an empty dataset: the error should name --data and the file. Today
-     * Spark infers an empty schema for it and InputPreparation reports the first column it looks
-     * up instead: "error: --features-col: no column 'features' in the data (columns: )" (exit 2,
-     * no output, but it misleads: the column name is fine, the file is empty).
+     * An empty jsonl file is an empty dataset: the error names --data and the file (Spark infers
+     * an empty schema for it, which must not be reported as a missing features column).
      */
     @Test
-    @Disabled("bug in InputPreparation (not owned here): an input with no columns (empty json/csv file) is reported "
-            + "as \"--features-col: no column 'features' in the data (columns: )\" instead of an empty --data")
     void emptyJsonlNamesTheDataFile() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("empty-jsonl"));
         Files.writeString(c01(dir).resolve("data.jsonl"), "");

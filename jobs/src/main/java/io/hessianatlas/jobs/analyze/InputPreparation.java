@@ -118,8 +118,9 @@ final class InputPreparation {
             default:
                 break;
         }
+        Dataset<Row> df;
         try {
-            return reader.load(options.data());
+            df = reader.load(options.data());
         } catch (Exception e) {
             if (e.getClass().getSimpleName().equals("AnalysisException")) {
                 throw new InputException("--data: cannot read " + options.data() + " as " + format.sourceName() + ": "
@@ -127,6 +128,12 @@ final class InputPreparation {
             }
             throw e;
         }
+        if (df.schema().fields().length == 0) {
+            // Spark infers no columns for an empty json/csv file
+            throw new InputException("--data: " + options.data() + " is empty (no columns or rows to read as "
+                    + format.sourceName() + ")");
+        }
+        return df;
     }
 
     private static Column featuresColumn(AnalyzeOptions options, StructType schema, Network net) {

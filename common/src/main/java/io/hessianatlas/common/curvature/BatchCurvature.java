@@ -1,10 +1,7 @@
 package io.hessianatlas.common.curvature;
 
-import java.util.Arrays;
 
-import io.hessianatlas.common.nn.Activation;
 import io.hessianatlas.common.nn.BatchLayout;
-import io.hessianatlas.common.nn.DenseLayer;
 import io.hessianatlas.common.nn.Loss;
 import io.hessianatlas.common.nn.Network;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -64,39 +61,13 @@ public final class BatchCurvature {
      */
     public static BatchCurvature compute(Network network, INDArray inputs, INDArray targets, CurvatureMode mode,
                                          int lowestLayer) {
+        BatchForward fw = BatchForward.compute(network, inputs, targets, lowestLayer, mode == CurvatureMode.HESSIAN);
         int depth = network.depth();
-        if (lowestLayer < 1 || lowestLayer > depth) {
-            throw new IllegalArgumentException("lowest layer " + lowestLayer + " is outside 1.." + depth);
-        }
-        if (inputs.rank() != 2 || inputs.rows() != network.inputSize()) {
-            throw new IllegalArgumentException("inputs have shape " + Arrays.toString(inputs.shape())
-                    + ", expected (" + network.inputSize() + " x B)");
-        }
-        int b = (int) inputs.columns();
-        if (targets.rank() != 2 || targets.rows() != network.outputSize() || targets.columns() != b) {
-            throw new IllegalArgumentException("targets have shape " + Arrays.toString(targets.shape())
-                    + ", expected (" + network.outputSize() + " x " + b + ") to match inputs "
-                    + Arrays.toString(inputs.shape()));
-        }
-        INDArray x = inputs.dataType() == DataType.DOUBLE ? inputs : inputs.castTo(DataType.DOUBLE);
-        INDArray y = targets.dataType() == DataType.DOUBLE ? targets : targets.castTo(DataType.DOUBLE);
-
-        INDArray[] aug = new INDArray[depth + 1];
-        INDArray[] z = new INDArray[depth + 1];
-        INDArray a = x;
-        INDArray ones = Nd4j.ones(DataType.DOUBLE, 1, b);
-        for (int l = 1; l <= depth; l++) {
-            DenseLayer layer = network.layer(l);
-            aug[l] = Nd4j.vstack(a, ones);
-            z[l] = layer.weightMatrix().mmul(a).addiColumnVector(layer.biasColumn());
-            a = l < depth ? layer.activation().apply(z[l]) : null;
-        }
-
+        int b = fw.batchSize;
         Loss loss = network.loss();
-        INDArray[] delta = new INDArray[depth + 1];
+        INDArray[] z = fw.z;
         INDArray[] factor = mode == CurvatureMode.GGN ? new INDArray[depth + 1] : null;
         INDArray[] q = mode == CurvatureMode.HESSIAN ? new INDArray[depth + 1] : null;
-        delta[depth] = loss.delta(z[depth], y);
         if (mode == CurvatureMode.GGN) {
             factor[depth] = loss.hessianFactor(z[depth]);
         } else {
@@ -104,18 +75,18 @@ public final class BatchCurvature {
         }
         for (int l = depth - 1; l >= lowestLayer; l--) {
             INDArray wUp = network.layer(l + 1).weightMatrix();   // (n_{l+1} x n_l)
-            Activation f = network.layer(l).activation();
-            INDArray fp = f.derivative(z[l]);                     // (n_l x B)
-            INDArray backDelta = wUp.transpose().mmul(delta[l + 1]); // W^T delta^{l+1}
-            delta[l] = backDelta.mul(fp);
             if (mode == CurvatureMode.GGN) {
                 int p = network.outputSize();
-                factor[l] = wUp.transpose().mmul(factor[l + 1]).muli(BatchLayout.repeatColumns(fp, p));
+                factor[l] = wUp.transpose().mmul(factor[l + 1]).muli(BatchLayout.repeatColumns(fw.fp[l], p));
             } else {
-                q[l] = propagateExact(wUp, q[l + 1], fp, f.isPiecewiseLinear() ? null
-                        : f.secondDerivative(z[l]).muli(backDelta), b);
+                // residual r^l = f''(z^l) ⊙ W^{l+1 T} delta^{l+1}
+                INDArray residual = fw.fpp[l] == null ? null : fw.fpp[l].mul(fw.backDelta[l]);
+                q[l] = propagateExact(wUp, q[l + 1], fw.fp[l], residual, b);
             }
         }
+        INDArray[] delta = fw.delta;
+        INDArray y = fw.targets;
+        INDArray[] aug = fw.aug;
         return new BatchCurvature(network, mode, b, lowestLayer, z[depth], y, aug, delta, factor, q);
     }
 

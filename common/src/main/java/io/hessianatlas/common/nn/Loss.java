@@ -154,6 +154,31 @@ public enum Loss {
     }
 
     /**
+     * Q^L r for a block of directions: z {@code (p x B)}, r {@code (p x bB)} with column
+     * {@code c*B + s} the direction c of sample s; returns {@code (p x bB)}.
+     * softmax: a ⊙ r − a (aᵀ r); sigmoid BCE: a(1−a) ⊙ r; mse: r.
+     */
+    public INDArray hessianTimes(INDArray z, INDArray r) {
+        int b = (int) (r.columns() / z.columns());
+        switch (this) {
+            case SOFTMAX_CROSS_ENTROPY: {
+                INDArray a = b == 1 ? output(z) : Nd4j.tile(output(z), 1, b);
+                INDArray ar = a.mul(r);
+                return ar.subi(a.mulRowVector(ar.sum(0)));
+            }
+            case SIGMOID_BINARY_CROSS_ENTROPY: {
+                INDArray a = output(z);
+                INDArray v = a.mul(a.rsub(1.0));
+                return (b == 1 ? v : Nd4j.tile(v, 1, b)).muli(r);
+            }
+            case MSE:
+                return r.dup();
+            default:
+                throw new IllegalStateException(name());
+        }
+    }
+
+    /**
      * Encodes class indices as one-hot targets {@code (p x B)} for softmax_cross_entropy.
      * @throws IllegalArgumentException naming the sample when an index is outside [0, p)
      */

@@ -43,12 +43,15 @@ public final class LayerCurvatureReport {
     private final Double kfacRelativeError;
     private final Double kfacOverlap;
     private final int overlapK;
+    private final DenseSymmetricSpectrum denseSpectrum;   // of H, with vectors; null unless dense
+    private final KroneckerSpectrum kronecker;            // of A⊗G, with vectors
 
     private LayerCurvatureReport(int layer, String name, int fanIn, int fanOut, long samples, CurvatureMode mode,
                                  double trace, double gradNorm, double[] meanA, double[] meanG, double[] meanH,
                                  double[] meanF, double[] eigenvaluesH, double[] eigenvaluesF, double[] eigenvaluesA,
                                  double[] eigenvaluesG, double[] kroneckerValues, int[] kroneckerRanks,
-                                 Double frobenius, Double kfacRelativeError, Double kfacOverlap, int overlapK) {
+                                 Double frobenius, Double kfacRelativeError, Double kfacOverlap, int overlapK,
+                                 DenseSymmetricSpectrum denseSpectrum, KroneckerSpectrum kronecker) {
         this.layer = layer;
         this.name = name;
         this.fanIn = fanIn;
@@ -71,6 +74,8 @@ public final class LayerCurvatureReport {
         this.kfacRelativeError = kfacRelativeError;
         this.kfacOverlap = kfacOverlap;
         this.overlapK = overlapK;
+        this.denseSpectrum = denseSpectrum;
+        this.kronecker = kronecker;
     }
 
     /**
@@ -96,7 +101,7 @@ public final class LayerCurvatureReport {
         double[] h = sums.meanH();
         double[] f = sums.meanF();
         int k = Math.min(topK, d);
-        KroneckerSpectrum kron = KroneckerSpectrum.ofFactors(a, m1, g, n, h != null);
+        KroneckerSpectrum kron = KroneckerSpectrum.ofFactors(a, m1, g, n, true);
         double[] all = kron.eigenvalues();
         double[] kronValues;
         int[] kronRanks;
@@ -122,8 +127,9 @@ public final class LayerCurvatureReport {
         Double fro = null;
         Double kfacError = null;
         Double overlap = null;
+        DenseSymmetricSpectrum hs = null;
         if (h != null) {
-            DenseSymmetricSpectrum hs = DenseSymmetricSpectrum.of(h, d, true);
+            hs = DenseSymmetricSpectrum.of(h, d, true);
             eigH = hs.eigenvalues();
             fro = DenseSymmetricSpectrum.frobeniusNorm(h, d);
             kfacError = KfacComparison.relativeFrobeniusError(h, d, a, m1, g, n);
@@ -134,7 +140,7 @@ public final class LayerCurvatureReport {
         }
         return new LayerCurvatureReport(sums.layer(), layer.name(), sums.fanIn(), n, sums.count(), mode,
                 sums.meanTrace(), gradNorm, a, g, h, f, eigH, eigF, DenseSymmetricSpectrum.eigenvalues(a, m1),
-                DenseSymmetricSpectrum.eigenvalues(g, n), kronValues, kronRanks, fro, kfacError, overlap, k);
+                DenseSymmetricSpectrum.eigenvalues(g, n), kronValues, kronRanks, fro, kfacError, overlap, k, hs, kron);
     }
 
     public int layer() {
@@ -249,5 +255,15 @@ public final class LayerCurvatureReport {
 
     public int[] kroneckerRanks() {
         return kroneckerRanks.clone();
+    }
+
+    /** The k leading eigenvectors of the dense H as a row-major {@code (d x k)} array; null unless dense. */
+    public double[] denseTopEigenvectors(int k) {
+        return denseSpectrum == null ? null : denseSpectrum.topEigenvectors(Math.min(k, denseSpectrum.size()));
+    }
+
+    /** The k leading eigenpairs of A⊗G (vectors row-major {@code (d x k)}, column-major vec convention). */
+    public KroneckerSpectrum.Eigenpairs kroneckerTop(int k) {
+        return kronecker.top(Math.min(k, kronecker.dimension()));
     }
 }

@@ -13,13 +13,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.curvature.CurvaturePlan;
 import io.hessianatlas.common.curvature.CurvatureSums;
-import io.hessianatlas.common.curvature.LayerCurvatureReport;
-import io.hessianatlas.common.curvature.LayerCurvatureSums;
 import io.hessianatlas.common.nn.Network;
 import io.hessianatlas.jobs.cli.AtlasCli;
 import io.hessianatlas.jobs.cli.InputException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SaveMode;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *   <li>start Spark (the master from --master unless spark-submit set one);</li>
  *   <li>read: {@link InputPreparation} (schema checks naming the column);</li>
  *   <li>pass: {@link CurvaturePassStep}, one distributed pass over mini-batches;</li>
- *   <li>spectra: {@link LayerCurvatureReport} per layer on the driver;</li>
+ *   <li>spectra: {@link SpectraStep}: dense, Kronecker, matrix-free Lanczos and densities;</li>
  *   <li>write: the four tables and run.json through {@link OutputCommit} (atomic).</li>
  * </ol>
  */
@@ -94,9 +96,14 @@ public final class AnalyzeJob {
         InputPreparation.Prepared input = InputPreparation.prepare(spark, options, model);
         timer.end("read", options.format().sourceName() + " " + options.data());
 
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<Network> network = jsc.broadcast(net);
+        JavaRDD<InputBatch> batches = input.rows.javaRDD()
+                .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize()), true)
+                .persist(StorageLevel.MEMORY_AND_DISK());
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
                 options.overwrite())) {
-            CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, input.rows, net, plan, options.batchSize(),
+            CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
                     CurvaturePassStep.sampleSchema(input.idType));
             CurvatureSums sums = pass.sums;
             if (sums.count() == 0) {
@@ -105,15 +112,23 @@ public final class AnalyzeJob {
             }
             timer.end("pass", sums.count() + " samples, " + pass.persisted.getNumPartitions() + " partitions");
 
-            List<LayerCurvatureReport> reports = new ArrayList<>();
-            for (LayerCurvatureSums ls : sums.layers()) {
-                reports.add(LayerCurvatureReport.of(net.layer(ls.layer()), ls, options.mode(), options.topK()));
+            List<LayerResult> results = SpectraStep.run(jsc, batches, network, sums, plan, options);
+            int passes = 1;
+            for (LayerResult r : results) {
+                passes += r.lanczosPasses + r.densityPasses;
             }
-            timer.end("spectra", reports.size() + " layers");
+            timer.end("spectra", results.size() + " matrices, " + (passes - 1) + " matrix-free passes");
 
-            CurvatureTables.layers(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
-            CurvatureTables.spectrum(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("spectrum"));
-            CurvatureTables.factors(spark, reports).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("factors"));
+            CurvatureTables.layers(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
+            CurvatureTables.spectrum(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("spectrum"));
+            CurvatureTables.factors(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("factors"));
+            if (options.density()) {
+                CurvatureTables.density(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("density"));
+            }
+            if (options.eigenvectors() > 0) {
+                CurvatureTables.eigenvectors(spark, results, options.eigenvectors()).write().mode(SaveMode.ErrorIfExists)
+                        .parquet(commit.tablePath("eigenvectors"));
+            }
             pass.samples.write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
             pass.persisted.unpersist(false);
             long rowsRead = options.sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count();
@@ -122,14 +137,19 @@ public final class AnalyzeJob {
 
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
-            String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings);
+            String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings, results,
+                    passes);
             commit.commit(manifest);
             for (String w : warnings) {
                 LOG.warn(w);
             }
-            return new AnalyzeResult(options.out(), reports, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases);
+            return new AnalyzeResult(options.out(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases,
+                    passes, options.eigenvectors() > 0);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + options.out() + " failed: " + e.getMessage(), e);
+        } finally {
+            batches.unpersist(false);
+            network.destroy();
         }
     }
 
@@ -157,14 +177,20 @@ public final class AnalyzeJob {
         }
     }
 
+    /**
+     * The pass's plan: dense blocks where they fit the budget (none for kronecker or lanczos); with
+     * --network every layer, since the network's exact trace is the sum of all layers' traces.
+     */
     static CurvaturePlan plan(AnalyzeOptions options, Network net) {
-        long budget = options.spectrum() == SpectrumMethod.KRONECKER ? -1 : options.denseBudgetBytes();
-        return CurvaturePlan.of(net, options.mode(), options.layers(), budget, false, options.empiricalFisher());
+        long budget = options.spectrum() == SpectrumMethod.KRONECKER || options.spectrum() == SpectrumMethod.LANCZOS
+                ? -1 : options.denseBudgetBytes();
+        return CurvaturePlan.of(net, options.mode(), options.network() ? null : options.layers(), budget, false,
+                options.empiricalFisher());
     }
 
     private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
                                    long rowsRead, CurvatureSums sums, Double accuracy, Map<String, Double> phases,
-                                   List<String> warnings) {
+                                   List<String> warnings, List<LayerResult> results, int passes) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schema_version", SCHEMA_VERSION);
         m.put("command", "analyze");
@@ -194,6 +220,27 @@ public final class AnalyzeJob {
             layers.add(e);
         }
         m.put("layers", layers);
+        List<Map<String, Object>> spectra = new ArrayList<>();
+        for (LayerResult r : results) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("layer", r.layer);
+            e.put("spectrum_method", r.spectrumMethod());
+            if (r.lanczos != null) {
+                e.put("lanczos_passes", r.lanczos.steps());
+                e.put("lanczos_products", r.lanczos.products());
+                e.put("lanczos_krylov_dimension", r.lanczos.krylovDimension());
+                e.put("lanczos_converged", r.lanczos.converged());
+                e.put("lanczos_top_residuals", r.lanczos.topResiduals());
+                e.put("lanczos_bottom_residuals", r.lanczos.bottomResiduals());
+            }
+            if (r.quadrature != null) {
+                e.put("density_passes", r.densityPasses);
+                e.put("density_probes", r.quadrature.probes());
+            }
+            spectra.add(e);
+        }
+        m.put("spectra", spectra);
+        m.put("passes_over_data", passes);
         m.put("timings_seconds", phases);
         m.put("warnings", warnings);
         Properties v = AtlasCli.versions();

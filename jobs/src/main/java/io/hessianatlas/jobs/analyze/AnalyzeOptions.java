@@ -36,6 +36,16 @@ public final class AnalyzeOptions implements Serializable {
     private final double sampleFraction;
     private final long seed;
     private final int partitions;
+    private final boolean network;
+    private final boolean density;
+    private final int densityProbes;
+    private final int densitySteps;
+    private final int densityGrid;
+    private final double densityWidth;
+    private final double lanczosTolerance;
+    private final int lanczosMaxPasses;
+    private final int lanczosBlock;
+    private final int eigenvectors;
 
     private AnalyzeOptions(Builder b) {
         this.model = b.model;
@@ -57,6 +67,16 @@ public final class AnalyzeOptions implements Serializable {
         this.sampleFraction = b.sampleFraction;
         this.seed = b.seed;
         this.partitions = b.partitions;
+        this.network = b.network;
+        this.density = b.density;
+        this.densityProbes = b.densityProbes;
+        this.densitySteps = b.densitySteps;
+        this.densityGrid = b.densityGrid;
+        this.densityWidth = b.densityWidth;
+        this.lanczosTolerance = b.lanczosTolerance;
+        this.lanczosMaxPasses = b.lanczosMaxPasses;
+        this.lanczosBlock = b.lanczosBlock;
+        this.eigenvectors = b.eigenvectors;
     }
 
     public static Builder builder() {
@@ -148,6 +168,56 @@ public final class AnalyzeOptions implements Serializable {
         return partitions;
     }
 
+    /** Whole-network curvature as layer 0 (--network). */
+    public boolean network() {
+        return network;
+    }
+
+    /** Spectral densities by SLQ (--density). */
+    public boolean density() {
+        return density;
+    }
+
+    /** Rademacher probes of SLQ. */
+    public int densityProbes() {
+        return densityProbes;
+    }
+
+    /** Lanczos steps per SLQ probe. */
+    public int densitySteps() {
+        return densitySteps;
+    }
+
+    /** Grid points of each density. */
+    public int densityGrid() {
+        return densityGrid;
+    }
+
+    /** Gaussian broadening σ relative to the span of the Ritz values. */
+    public double densityWidth() {
+        return densityWidth;
+    }
+
+    /** Relative residual tolerance of Lanczos Ritz pairs. */
+    public double lanczosTolerance() {
+        return lanczosTolerance;
+    }
+
+    /** At most this many Lanczos passes per matrix. */
+    public int lanczosMaxPasses() {
+        return lanczosMaxPasses;
+    }
+
+    /** Vectors per Lanczos pass (0 = top-k). */
+    public int lanczosBlock() {
+        return lanczosBlock;
+    }
+
+    /** Leading eigenvectors written per layer (0 = none). */
+    public int eigenvectors() {
+        return eigenvectors;
+    }
+
     /** The options as written to run.json, with the option names of the command line. */
     public Map<String, Object> toManifest() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -170,6 +240,16 @@ public final class AnalyzeOptions implements Serializable {
         m.put("sample-fraction", sampleFraction);
         m.put("seed", seed);
         m.put("partitions", partitions);
+        m.put("network", network);
+        m.put("density", density);
+        m.put("density-probes", densityProbes);
+        m.put("density-steps", densitySteps);
+        m.put("density-grid", densityGrid);
+        m.put("density-width", densityWidth);
+        m.put("lanczos-tol", lanczosTolerance);
+        m.put("lanczos-max-passes", lanczosMaxPasses);
+        m.put("lanczos-block", lanczosBlock);
+        m.put("eigenvectors", eigenvectors);
         return m;
     }
 
@@ -194,6 +274,16 @@ public final class AnalyzeOptions implements Serializable {
         private double sampleFraction = 1.0;
         private long seed = 42;
         private int partitions;
+        private boolean network = false;
+        private boolean density = false;
+        private int densityProbes = 8;
+        private int densitySteps = 40;
+        private int densityGrid = 256;
+        private double densityWidth = 0.01;
+        private double lanczosTolerance = 1e-6;
+        private int lanczosMaxPasses = 50;
+        private int lanczosBlock = 0;
+        private int eigenvectors = 0;
 
         public Builder model(String v) {
             this.model = v;
@@ -290,6 +380,56 @@ public final class AnalyzeOptions implements Serializable {
             return this;
         }
 
+        public Builder network(boolean v) {
+            this.network = v;
+            return this;
+        }
+
+        public Builder density(boolean v) {
+            this.density = v;
+            return this;
+        }
+
+        public Builder densityProbes(int v) {
+            this.densityProbes = v;
+            return this;
+        }
+
+        public Builder densitySteps(int v) {
+            this.densitySteps = v;
+            return this;
+        }
+
+        public Builder densityGrid(int v) {
+            this.densityGrid = v;
+            return this;
+        }
+
+        public Builder densityWidth(double v) {
+            this.densityWidth = v;
+            return this;
+        }
+
+        public Builder lanczosTolerance(double v) {
+            this.lanczosTolerance = v;
+            return this;
+        }
+
+        public Builder lanczosMaxPasses(int v) {
+            this.lanczosMaxPasses = v;
+            return this;
+        }
+
+        public Builder lanczosBlock(int v) {
+            this.lanczosBlock = v;
+            return this;
+        }
+
+        public Builder eigenvectors(int v) {
+            this.eigenvectors = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException "--option: what was expected, got what" */
         public AnalyzeOptions build() {
             require(model != null && !model.isBlank(), "--model: a model directory is required");
@@ -306,6 +446,16 @@ public final class AnalyzeOptions implements Serializable {
             require(sampleFraction > 0 && sampleFraction <= 1 && !Double.isNaN(sampleFraction),
                     "--sample-fraction: expected a number in (0, 1], got " + sampleFraction);
             require(partitions >= 0, "--partitions: expected 0 (keep the source's) or a positive integer, got " + partitions);
+            require(densityProbes > 0, "--density-probes: expected a positive integer, got " + densityProbes);
+            require(densitySteps > 0, "--density-steps: expected a positive integer, got " + densitySteps);
+            require(densityGrid >= 2, "--density-grid: expected at least 2 points, got " + densityGrid);
+            require(densityWidth > 0 && Double.isFinite(densityWidth),
+                    "--density-width: expected a positive number, got " + densityWidth);
+            require(lanczosTolerance > 0 && lanczosTolerance < 1,
+                    "--lanczos-tol: expected a number in (0, 1), got " + lanczosTolerance);
+            require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);
+            require(lanczosBlock >= 0, "--lanczos-block: expected 0 (= top-k) or a positive integer, got " + lanczosBlock);
+            require(eigenvectors >= 0, "--eigenvectors: expected 0 or a positive integer, got " + eigenvectors);
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(spectrum, "spectrum");

@@ -1,15 +1,12 @@
 package io.hessianatlas.jobs.analyze;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 import io.hessianatlas.common.curvature.CurvaturePlan;
 import io.hessianatlas.common.curvature.CurvatureSums;
 import io.hessianatlas.common.nn.Network;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -23,14 +20,11 @@ import scala.Tuple2;
 /**
  * The distributed per-sample pass: {@code mapPartitions} over mini-batches with
  * {@link CurvaturePartitionKernel}, persisted once (MEMORY_AND_DISK) and read twice: its
- * per-partition sums are merged on a fixed tree (partition order, so the result does not depend on
- * which task finishes first), and its per-sample scores become the {@code samples} Dataset that
+ * per-partition sums are merged by {@link OrderedTreeAggregate} (partition order, so the result does
+ * not depend on which task finishes first), and its per-sample scores become the {@code samples} Dataset that
  * Spark writes — never collected to the driver.
  */
 final class CurvaturePassStep {
-    /** Partition sums merged per group at each level of the aggregation tree. */
-    static final int TREE_FAN_IN = 16;
-
     private CurvaturePassStep() {
     }
 
@@ -47,54 +41,26 @@ final class CurvaturePassStep {
         }
     }
 
-    static Result run(SparkSession spark, Dataset<Row> input, Network network, CurvaturePlan plan, int batchSize,
+    static Result run(SparkSession spark, JavaRDD<InputBatch> batches, Broadcast<Network> network, CurvaturePlan plan,
                       StructType sampleSchema) {
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<Network> bc = jsc.broadcast(network);
-        JavaRDD<PassRecord> pass = input.javaRDD()
-                .mapPartitionsWithIndex(new CurvaturePartitionKernel(bc, plan, batchSize), true)
+        Network net = network.value();
+        JavaRDD<PassRecord> pass = batches
+                .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan), true)
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        CurvatureSums sums = aggregate(pass, network, plan);
+        CurvatureSums sums;
+        try {
+            sums = OrderedTreeAggregate.reduce(
+                    pass.filter(r -> r instanceof PassRecord.Sums)
+                            .mapToPair(r -> new Tuple2<>(((PassRecord.Sums) r).partition, ((PassRecord.Sums) r).sums)),
+                    pass.getNumPartitions(), () -> CurvatureSums.empty(net, plan), CurvatureSums::mergeInPlace);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
         int nLayers = plan.layers().length;
         JavaRDD<Row> rows = pass.flatMap(r -> sampleRows(r, nLayers).iterator());
         return new Result(sums, spark.createDataFrame(rows, sampleSchema), pass);
-    }
-
-    /**
-     * Merges the partition sums in a fixed order: groups of {@link #TREE_FAN_IN} consecutive
-     * partitions are merged on the executors (sorted by partition index), level by level, and the
-     * few remaining partial sums are merged on the driver, again in index order.
-     */
-    static CurvatureSums aggregate(JavaRDD<PassRecord> pass, Network network, CurvaturePlan plan) {
-        JavaPairRDD<Integer, CurvatureSums> level = pass
-                .filter(r -> r instanceof PassRecord.Sums)
-                .mapToPair(r -> new Tuple2<>(((PassRecord.Sums) r).partition, ((PassRecord.Sums) r).sums));
-        long parts = pass.getNumPartitions();
-        while (parts > TREE_FAN_IN) {
-            long groups = (parts + TREE_FAN_IN - 1) / TREE_FAN_IN;
-            level = level
-                    .mapToPair(t -> new Tuple2<>(t._1 / TREE_FAN_IN, t))
-                    .groupByKey((int) groups)
-                    .mapToPair(g -> {
-                        List<Tuple2<Integer, CurvatureSums>> members = new ArrayList<>();
-                        g._2.forEach(members::add);
-                        members.sort(Comparator.comparingInt(t -> t._1));
-                        // a fresh target: never mutate sums that may live in the persisted pass
-                        CurvatureSums merged = CurvatureSums.empty(network, plan);
-                        for (Tuple2<Integer, CurvatureSums> m : members) {
-                            merged.mergeInPlace(m._2);
-                        }
-                        return new Tuple2<>(g._1, merged);
-                    });
-            parts = groups;
-        }
-        List<Tuple2<Integer, CurvatureSums>> last = new ArrayList<>(level.collect());
-        last.sort(Comparator.comparingInt(t -> t._1));
-        CurvatureSums total = CurvatureSums.empty(network, plan);
-        for (Tuple2<Integer, CurvatureSums> t : last) {
-            total.mergeInPlace(t._2);
-        }
-        return total;
     }
 
     private static List<Row> sampleRows(PassRecord record, int nLayers) {

@@ -13,15 +13,16 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The driver-side tables `layers`, `spectrum` and `factors` (DESIGN.md §6; every column is
- * documented in the README) built from the layer reports. Column names are stable.
+ * The driver-side tables `layers`, `spectrum`, `factors`, `density` and `eigenvectors`
+ * (DESIGN.md §6; every column is documented in the README) built from the layer results. Column
+ * names are stable.
  */
 final class CurvatureTables {
     static final StructType LAYERS = new StructType()
             .add("layer", DataTypes.IntegerType, false)
             .add("name", DataTypes.StringType, false)
-            .add("fan_in", DataTypes.IntegerType, false)
-            .add("fan_out", DataTypes.IntegerType, false)
+            .add("fan_in", DataTypes.IntegerType, true)
+            .add("fan_out", DataTypes.IntegerType, true)
             .add("params", DataTypes.LongType, false)
             .add("samples", DataTypes.LongType, false)
             .add("mode", DataTypes.StringType, false)
@@ -33,14 +34,31 @@ final class CurvatureTables {
             .add("kfac_overlap", DataTypes.DoubleType, true)
             .add("overlap_k", DataTypes.IntegerType, true)
             .add("grad_norm", DataTypes.DoubleType, false)
-            .add("spectrum_method", DataTypes.StringType, false);
+            .add("spectrum_method", DataTypes.StringType, false)
+            .add("lanczos_passes", DataTypes.IntegerType, true)
+            .add("lanczos_converged", DataTypes.BooleanType, true)
+            .add("density_passes", DataTypes.IntegerType, true);
 
     static final StructType SPECTRUM = new StructType()
             .add("layer", DataTypes.IntegerType, false)
             .add("matrix", DataTypes.StringType, false)
             .add("method", DataTypes.StringType, false)
             .add("rank", DataTypes.IntegerType, false)
-            .add("eigenvalue", DataTypes.DoubleType, false);
+            .add("eigenvalue", DataTypes.DoubleType, false)
+            .add("residual", DataTypes.DoubleType, true);
+
+    static final StructType DENSITY = new StructType()
+            .add("layer", DataTypes.IntegerType, false)
+            .add("matrix", DataTypes.StringType, false)
+            .add("x", DataTypes.DoubleType, false)
+            .add("density", DataTypes.DoubleType, false);
+
+    static final StructType EIGENVECTORS = new StructType()
+            .add("layer", DataTypes.IntegerType, false)
+            .add("matrix", DataTypes.StringType, false)
+            .add("rank", DataTypes.IntegerType, false)
+            .add("eigenvalue", DataTypes.DoubleType, false)
+            .add("values", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
 
     static final StructType FACTORS = new StructType()
             .add("layer", DataTypes.IntegerType, false)
@@ -69,31 +87,109 @@ final class CurvatureTables {
         return spark.createDataFrame(jsc.parallelize(rows, slices), schema);
     }
 
-    static Dataset<Row> layers(SparkSession spark, List<LayerCurvatureReport> reports) {
+    static Dataset<Row> layers(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
-        for (LayerCurvatureReport r : reports) {
-            rows.add(RowFactory.create(r.layer(), r.name(), r.fanIn(), r.fanOut(), r.params(), r.samples(),
-                    r.mode().optionName(), r.trace(), r.frobenius(), r.lambdaMax(), r.lambdaMin(),
-                    r.kfacRelativeError(), r.kfacOverlap(), r.isDense() ? r.overlapK() : null, r.gradNorm(),
-                    r.spectrumMethod()));
+        for (LayerResult r : results) {
+            LayerCurvatureReport rep = r.report;
+            rows.add(RowFactory.create(r.layer, r.name, rep == null ? null : rep.fanIn(), rep == null ? null : rep.fanOut(),
+                    r.params, r.samples, modeOf(r, results), r.trace,
+                    rep == null ? null : rep.frobenius(), r.lambdaMax(), r.lambdaMin(),
+                    rep == null ? null : rep.kfacRelativeError(), r.overlap(),
+                    r.overlap() == null ? null : (rep != null && rep.isDense() ? rep.overlapK() : r.lanczos.topValues().length),
+                    r.gradNorm, r.spectrumMethod(),
+                    r.lanczos == null ? null : r.lanczos.steps(), r.lanczos == null ? null : r.lanczos.converged(),
+                    r.quadrature == null ? null : r.densityPasses));
         }
         return frame(spark, rows, LAYERS);
     }
 
-    static Dataset<Row> spectrum(SparkSession spark, List<LayerCurvatureReport> reports) {
+    private static String modeOf(LayerResult r, List<LayerResult> all) {
+        for (LayerResult x : all) {
+            if (x.report != null) {
+                return x.report.mode().optionName();
+            }
+        }
+        throw new IllegalStateException("no layer report");
+    }
+
+    static Dataset<Row> spectrum(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
-        for (LayerCurvatureReport r : reports) {
+        for (LayerResult res : results) {
+            if (res.lanczos != null) {
+                double[] top = res.lanczos.topValues();
+                double[] topRes = res.lanczos.topResiduals();
+                for (int i = 0; i < top.length; i++) {
+                    rows.add(RowFactory.create(res.layer, "H", "lanczos", i + 1, top[i], topRes[i]));
+                }
+                double[] bottom = res.lanczos.bottomValues();
+                double[] botRes = res.lanczos.bottomResiduals();
+                for (int i = 0; i < bottom.length; i++) {
+                    int rank = (int) res.params - i;
+                    if (rank > top.length) {    // not already reported as a top value (small dimensions)
+                        rows.add(RowFactory.create(res.layer, "H", "lanczos", rank, bottom[i], botRes[i]));
+                    }
+                }
+            }
+            LayerCurvatureReport r = res.report;
+            if (r == null) {
+                continue;
+            }
             addAll(rows, r.layer(), "H", "dense", r.eigenvaluesH());
             addAll(rows, r.layer(), "A", "dense", r.eigenvaluesA());
             addAll(rows, r.layer(), "G", "dense", r.eigenvaluesG());
             double[] kv = r.kroneckerEigenvalues();
             int[] kr = r.kroneckerRanks();
             for (int i = 0; i < kv.length; i++) {
-                rows.add(RowFactory.create(r.layer(), "AxG", "kronecker", kr[i], kv[i]));
+                rows.add(RowFactory.create(r.layer(), "AxG", "kronecker", kr[i], kv[i], null));
             }
             addAll(rows, r.layer(), "F", "dense", r.eigenvaluesF());
         }
         return frame(spark, rows, SPECTRUM);
+    }
+
+    static Dataset<Row> density(SparkSession spark, List<LayerResult> results) {
+        List<Row> rows = new ArrayList<>();
+        for (LayerResult r : results) {
+            if (r.density == null) {
+                continue;
+            }
+            for (int g = 0; g < r.density[0].length; g++) {
+                rows.add(RowFactory.create(r.layer, "H", r.density[0][g], r.density[1][g]));
+            }
+        }
+        return frame(spark, rows, DENSITY);
+    }
+
+    /** Top-K eigenvectors of H (dense or Lanczos Ritz vectors) and of A⊗G, θ in column-major vec order. */
+    static Dataset<Row> eigenvectors(SparkSession spark, List<LayerResult> results, int k) {
+        List<Row> rows = new ArrayList<>();
+        for (LayerResult r : results) {
+            int d = (int) r.params;
+            if (r.lanczos != null) {
+                addColumns(rows, r.layer, "H", r.lanczos.topValues(), r.lanczos.topVectors().dup('c').data().asDouble(), d,
+                        r.lanczos.topValues().length, k);
+            } else if (r.report != null && r.report.isDense()) {
+                int kk = Math.min(k, d);
+                addColumns(rows, r.layer, "H", r.report.eigenvaluesH(), r.report.denseTopEigenvectors(kk), d, kk, kk);
+            }
+            if (r.report != null) {
+                io.hessianatlas.common.linalg.KroneckerSpectrum.Eigenpairs kron = r.report.kroneckerTop(k);
+                addColumns(rows, r.layer, "AxG", kron.values(), kron.vectors(), d, kron.count(), kron.count());
+            }
+        }
+        return frame(spark, rows, EIGENVECTORS);
+    }
+
+    /** Columns of a row-major (d x cols) array as rows (rank = column + 1), at most k of them. */
+    private static void addColumns(List<Row> rows, int layer, String matrix, double[] values, double[] vectors, int d,
+                                   int cols, int k) {
+        for (int c = 0; c < Math.min(k, cols); c++) {
+            double[] v = new double[d];
+            for (int t = 0; t < d; t++) {
+                v[t] = vectors[t * cols + c];
+            }
+            rows.add(RowFactory.create(layer, matrix, c + 1, values[c], v));
+        }
     }
 
     private static void addAll(List<Row> rows, int layer, String matrix, String method, double[] values) {
@@ -101,13 +197,17 @@ final class CurvatureTables {
             return;
         }
         for (int i = 0; i < values.length; i++) {
-            rows.add(RowFactory.create(layer, matrix, method, i + 1, values[i]));
+            rows.add(RowFactory.create(layer, matrix, method, i + 1, values[i], null));
         }
     }
 
-    static Dataset<Row> factors(SparkSession spark, List<LayerCurvatureReport> reports) {
+    static Dataset<Row> factors(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
-        for (LayerCurvatureReport r : reports) {
+        for (LayerResult res : results) {
+            LayerCurvatureReport r = res.report;
+            if (r == null) {
+                continue;
+            }
             addRows(rows, r.layer(), "A", r.meanA(), r.fanIn() + 1);
             addRows(rows, r.layer(), "G", r.meanG(), r.fanOut());
             addRows(rows, r.layer(), "H", r.meanH(), (int) r.params());

@@ -59,7 +59,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
     String mode;
 
     @Option(names = "--spectrum", paramLabel = "METHOD",
-            description = "auto (dense where the θ-block fits --dense-budget-mb, else kronecker), dense, or kronecker.")
+            description = "auto (dense where the θ-block fits --dense-budget-mb, else lanczos), dense, kronecker "
+                    + "(A⊗G only) or lanczos (matrix-free, any size).")
     String spectrum;
 
     @Option(names = "--top-k", paramLabel = "K", description = "Eigenvalues of A⊗G reported from each end, and the k of the eigenspace overlap.")
@@ -86,6 +87,41 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the per-sample pass (0: keep the source's).")
     int partitions;
+
+    @Option(names = "--lanczos-tol", paramLabel = "TOL",
+            description = "Lanczos stops when every wanted Ritz pair has ||Hy − θy|| ≤ TOL · max|θ|.")
+    double lanczosTol;
+
+    @Option(names = "--lanczos-max-passes", paramLabel = "N", description = "At most N Lanczos passes over the data per matrix.")
+    int lanczosMaxPasses;
+
+    @Option(names = "--lanczos-block", paramLabel = "B", description = "Vectors per Lanczos pass (0: --top-k).")
+    int lanczosBlock;
+
+    @Option(names = "--density", arity = "0..1", paramLabel = "BOOL",
+            description = "Spectral density of each H (and of the network with --network) by stochastic Lanczos quadrature.")
+    boolean density;
+
+    @Option(names = "--density-probes", paramLabel = "P", description = "Rademacher probes; all advance in the same passes.")
+    int densityProbes;
+
+    @Option(names = "--density-steps", paramLabel = "M", description = "Lanczos steps per probe (= passes over the data).")
+    int densitySteps;
+
+    @Option(names = "--density-grid", paramLabel = "N", description = "Grid points of each density.")
+    int densityGrid;
+
+    @Option(names = "--density-width", paramLabel = "W",
+            description = "Gaussian broadening σ as a fraction of the span of the extreme Ritz values.")
+    double densityWidth;
+
+    @Option(names = "--network", arity = "0..1", paramLabel = "BOOL",
+            description = "Also the whole network's GGN / Hessian (all layers, cross-layer blocks) as layer 0; "
+                    + "the per-sample pass then covers all layers.")
+    boolean network;
+
+    @Option(names = "--eigenvectors", paramLabel = "K", description = "Write the top-K eigenvectors of each H and A⊗G (0: none).")
+    int eigenvectors;
 
     @Option(names = "--conf", paramLabel = "FILE", description = "Properties file of option defaults (keys: option names without dashes).")
     String conf;
@@ -117,6 +153,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     .topK(topK).batchSize(batchSize).denseBudgetMb(denseBudgetMb)
                     .layers(parseLayers(layers)).empiricalFisher(empiricalFisher)
                     .sampleFraction(sampleFraction).seed(seed).partitions(partitions)
+                    .lanczosTolerance(lanczosTol).lanczosMaxPasses(lanczosMaxPasses).lanczosBlock(lanczosBlock)
+                    .density(density).densityProbes(densityProbes).densitySteps(densitySteps)
+                    .densityGrid(densityGrid).densityWidth(densityWidth)
+                    .network(network).eigenvectors(eigenvectors)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

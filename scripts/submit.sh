@@ -33,6 +33,8 @@ CMD=(spark-submit
   --executor-cores "${EXECUTOR_CORES:-2}"
   --conf "spark.executor.memoryOverhead=${EXECUTOR_OVERHEAD:-2g}"
   --conf "spark.executor.extraJavaOptions=$ND4J_OPTS"
+  --conf "spark.executorEnv.MALLOC_MMAP_THRESHOLD_=33554432"
+  --conf "spark.executorEnv.MALLOC_TRIM_THRESHOLD_=4294967296"
   --conf "spark.driver.extraJavaOptions=$ND4J_OPTS"
   "$JAR" analyze "$@")
 printf '%q ' "${CMD[@]}"; echo

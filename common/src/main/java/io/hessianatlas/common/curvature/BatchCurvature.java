@@ -25,28 +25,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * that made them.
  */
 public final class BatchCurvature {
-    private final Network network;
+    private final BatchForward forward;
     private final CurvatureMode mode;
-    private final int batchSize;
-    private final int lowestLayer;
-    private final INDArray logits;
-    private final INDArray targets;
-    private final INDArray[] augmentedInputs; // [l] = ã^{l-1} = [a^{l-1}; 1]  ((n_{l-1}+1) x B), l = 1..L
-    private final INDArray[] deltas;          // [l] = delta^l  (n_l x B)
     private final INDArray[] factors;         // ggn: [l] = C^l (n_l x pB)
     private final INDArray[] exactQ;          // hessian: [l] = Q^l (n_l x n_l B)
 
-    private BatchCurvature(Network network, CurvatureMode mode, int batchSize, int lowestLayer, INDArray logits,
-                           INDArray targets, INDArray[] augmentedInputs, INDArray[] deltas, INDArray[] factors,
-                           INDArray[] exactQ) {
-        this.network = network;
+    private BatchCurvature(BatchForward forward, CurvatureMode mode, INDArray[] factors, INDArray[] exactQ) {
+        this.forward = forward;
         this.mode = mode;
-        this.batchSize = batchSize;
-        this.lowestLayer = lowestLayer;
-        this.logits = logits;
-        this.targets = targets;
-        this.augmentedInputs = augmentedInputs;
-        this.deltas = deltas;
         this.factors = factors;
         this.exactQ = exactQ;
     }
@@ -84,10 +70,7 @@ public final class BatchCurvature {
                 q[l] = propagateExact(wUp, q[l + 1], fw.fp[l], residual, b);
             }
         }
-        INDArray[] delta = fw.delta;
-        INDArray y = fw.targets;
-        INDArray[] aug = fw.aug;
-        return new BatchCurvature(network, mode, b, lowestLayer, z[depth], y, aug, delta, factor, q);
+        return new BatchCurvature(fw, mode, factor, q);
     }
 
     /**
@@ -110,7 +93,7 @@ public final class BatchCurvature {
     }
 
     public Network network() {
-        return network;
+        return forward.network;
     }
 
     public CurvatureMode mode() {
@@ -118,38 +101,43 @@ public final class BatchCurvature {
     }
 
     public int batchSize() {
-        return batchSize;
+        return forward.batchSize;
     }
 
     public int lowestLayer() {
-        return lowestLayer;
+        return forward.lowestLayer;
+    }
+
+    /** The forward and first-order state this curvature was propagated from. */
+    public BatchForward forward() {
+        return forward;
     }
 
     /** z^L {@code (p x B)}. */
     public INDArray logits() {
-        return logits;
+        return forward.logits();
     }
 
     /** a^L {@code (p x B)}: softmax, sigmoid or the logits for mse. */
     public INDArray output() {
-        return network.loss().output(logits);
+        return forward.network.loss().output(forward.logits());
     }
 
     /** Per-sample loss {@code (1 x B)}. */
     public INDArray losses() {
-        return network.loss().value(logits, targets);
+        return forward.network.loss().value(forward.logits(), forward.targets);
     }
 
     /** ã^{l-1} = [a^{l-1}; 1], {@code ((n_{l-1}+1) x B)}. */
     public INDArray augmentedInput(int l) {
         check(l);
-        return augmentedInputs[l];
+        return forward.aug[l];
     }
 
     /** delta^l = dJ/dz^l, {@code (n_l x B)}. */
     public INDArray delta(int l) {
         check(l);
-        return deltas[l];
+        return forward.delta[l];
     }
 
     /** GGN square-root factor C^l, {@code (n_l x pB)} sample-major (ggn mode only). */
@@ -176,19 +164,20 @@ public final class BatchCurvature {
      */
     public INDArray perSampleCurvature(int l) {
         check(l);
-        long n = network.layer(l).fanOut();
+        long n = forward.network.layer(l).fanOut();
+        int batchSize = forward.batchSize;
         if (mode == CurvatureMode.HESSIAN) {
             return exactQ[l].reshape('c', n, batchSize, n).permute(1, 0, 2).dup('c');
         }
-        int p = network.outputSize();
+        int p = forward.network.outputSize();
         INDArray c = factors[l].reshape('c', n, batchSize, p).permute(1, 0, 2).dup('c'); // (B x n x p)
         return Nd4j.matmul(c, c.permute(0, 2, 1).dup('c'));
     }
 
     private void check(int l) {
-        if (l < lowestLayer || l > network.depth()) {
-            throw new IllegalArgumentException("layer " + l + " was not computed (layers " + lowestLayer + ".."
-                    + network.depth() + ")");
+        if (l < forward.lowestLayer || l > forward.network.depth()) {
+            throw new IllegalArgumentException("layer " + l + " was not computed (layers " + forward.lowestLayer + ".."
+                    + forward.network.depth() + ")");
         }
     }
 }

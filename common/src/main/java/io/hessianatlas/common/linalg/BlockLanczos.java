@@ -120,9 +120,10 @@ public final class BlockLanczos {
         }
         int b = Math.min(Math.max(1, blockSize), d);
         int maxDim = (int) Math.min(d, (long) Math.max(1, maxSteps) * b);
-        INDArray basis = Nd4j.create(DataType.DOUBLE, new long[] {d, maxDim}, 'f');
+        // the basis grows block by block (memory: d x Krylov dimension, only as far as the iteration goes)
+        java.util.List<INDArray> basis = new java.util.ArrayList<>();
         Random rnd = new Random(seed);
-        Qr start = orthonormalise(gaussian(d, b, rnd), basis, 0, b, rnd);
+        Qr start = orthonormalise(gaussian(d, b, rnd), basis, b, rnd);
         INDArray q = start.q;
         double[][] t = new double[maxDim][maxDim];
         INDArray prevBt = null;  // B_{j-1}ᵀ  (b_{j-1} x b_j)
@@ -138,7 +139,7 @@ public final class BlockLanczos {
         boolean converged;
         while (true) {
             int bw = (int) q.columns();
-            basis.put(new org.nd4j.linalg.indexing.INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.interval(cols, cols + bw)}, q);
+            basis.add(q);
             INDArray w = op.apply(q);
             steps++;
             products += bw;
@@ -155,7 +156,7 @@ public final class BlockLanczos {
             }
             int dim = cols + bw;
             int nextWidth = Math.min(bw, maxDim - dim);
-            Qr next = nextWidth > 0 ? orthonormalise(w, basis, dim, nextWidth, rnd) : null;
+            Qr next = nextWidth > 0 ? orthonormalise(w, basis, nextWidth, rnd) : null;
             double[] tFlat = new double[dim * dim];
             for (int i = 0; i < dim; i++) {
                 System.arraycopy(t[i], 0, tFlat, i * dim, dim);
@@ -212,7 +213,13 @@ public final class BlockLanczos {
                 }
             }
             INDArray sm = Nd4j.create(s, new long[] {cols, kk}, 'c');
-            topVectors = basis.get(NDArrayIndex.all(), NDArrayIndex.interval(0, cols)).mmul(sm);
+            topVectors = Nd4j.zeros(DataType.DOUBLE, d, kk);
+            int row = 0;
+            for (INDArray blk : basis) {
+                long w = blk.columns();
+                topVectors.addi(blk.mmul(sm.get(NDArrayIndex.interval(row, row + w), NDArrayIndex.all())));
+                row += w;
+            }
         }
         return new Result(topValues, topRes, topVectors, botValues, botRes, steps, products, cols, converged);
     }
@@ -262,20 +269,17 @@ public final class BlockLanczos {
     }
 
     /**
-     * Orthogonalises w {@code (d x bw)} against the first {@code cols} basis columns (twice) and
+     * Orthogonalises w {@code (d x bw)} against every basis block (twice) and
      * within itself (modified Gram-Schmidt, twice per column), keeping at most {@code width}
      * columns: w = Q R with Q {@code (d x width)}, R {@code (width x bw)}. Columns that vanish
      * (rank deficiency, breakdown) are dropped; free places are filled with random vectors
      * orthogonal to everything, whose rows of R are zero.
      */
-    private static Qr orthonormalise(INDArray w, INDArray basis, int cols, int width, Random rnd) {
+    private static Qr orthonormalise(INDArray w, java.util.List<INDArray> basis, int width, Random rnd) {
         int d = (int) w.rows();
         int bw = (int) w.columns();
         INDArray x = w.dup('f');
-        INDArray prior = cols > 0 ? basis.get(NDArrayIndex.all(), NDArrayIndex.interval(0, cols)) : null;
-        for (int round = 0; round < 2 && prior != null; round++) {
-            x.subi(prior.mmul(prior.transpose().mmul(x)));
-        }
+        projectOut(x, basis);
         INDArray q = Nd4j.create(DataType.DOUBLE, new long[] {d, width}, 'f');
         INDArray r = Nd4j.zeros(DataType.DOUBLE, width, bw);
         double blockNorm = Math.max(w.norm2Number().doubleValue(), Double.MIN_NORMAL);
@@ -301,9 +305,7 @@ public final class BlockLanczos {
             // breakdown: continue with a random direction orthogonal to the basis and the kept columns
             INDArray fresh = gaussian(d, 1, rnd);
             for (int round = 0; round < 2; round++) {
-                if (prior != null) {
-                    fresh.subi(prior.mmul(prior.transpose().mmul(fresh)));
-                }
+                projectOut(fresh, basis);
                 for (int i = 0; i < kept; i++) {
                     INDArray qi = q.getColumn(i, true);
                     fresh.subi(qi.mul(dot(qi, fresh)));
@@ -312,6 +314,15 @@ public final class BlockLanczos {
             q.getColumn(kept, true).assign(fresh.divi(fresh.norm2Number().doubleValue()));
         }
         return new Qr(q, r);
+    }
+
+    /** x ← (I − Q Qᵀ)² x over all basis blocks: two rounds of block classical Gram-Schmidt. */
+    private static void projectOut(INDArray x, java.util.List<INDArray> basis) {
+        for (int round = 0; round < 2; round++) {
+            for (INDArray q : basis) {
+                x.subi(q.mmul(q.transpose().mmul(x)));
+            }
+        }
     }
 
     private static double dot(INDArray x, INDArray y) {

@@ -34,12 +34,7 @@ class CurvatureProductsTest {
     }
 
     static List<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (String c : OracleCase.CASES) {
-            out.add(Arguments.of(c, CurvatureMode.GGN));
-            out.add(Arguments.of(c, CurvatureMode.HESSIAN));
-        }
-        return out;
+        return OracleCase.inBothModes();
     }
 
     @ParameterizedTest(name = "{0} {1}")

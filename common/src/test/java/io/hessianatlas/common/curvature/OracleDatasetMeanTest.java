@@ -38,13 +38,7 @@ class OracleDatasetMeanTest {
     }
 
     static List<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (String c : OracleCase.CASES) {
-            for (CurvatureMode m : CurvatureMode.values()) {
-                out.add(Arguments.of(c, m));
-            }
-        }
-        return out;
+        return OracleCase.inBothModes();
     }
 
     static CurvatureSums accumulate(OracleCase oc, CurvaturePlan plan) {

@@ -31,13 +31,7 @@ class OraclePerSampleTest {
     }
 
     static List<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (String c : OracleCase.CASES) {
-            for (CurvatureMode m : CurvatureMode.values()) {
-                out.add(Arguments.of(c, m));
-            }
-        }
-        return out;
+        return OracleCase.inBothModes();
     }
 
     private static String qField(CurvatureMode mode) {

@@ -28,6 +28,17 @@ public final class OracleCase {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** (case name, mode) for every case in both modes: the arguments of the parameterised oracle tests. */
+    public static List<org.junit.jupiter.params.provider.Arguments> inBothModes() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (String c : CASES) {
+            for (io.hessianatlas.common.curvature.CurvatureMode m : io.hessianatlas.common.curvature.CurvatureMode.values()) {
+                out.add(org.junit.jupiter.params.provider.Arguments.of(c, m));
+            }
+        }
+        return out;
+    }
+
     private final String name;
     private final JsonNode root;
 

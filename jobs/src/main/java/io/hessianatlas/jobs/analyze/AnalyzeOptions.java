@@ -46,6 +46,7 @@ public final class AnalyzeOptions implements Serializable {
     private final int lanczosMaxPasses;
     private final int lanczosBlock;
     private final int eigenvectors;
+    private final int networkTopK;
 
     private AnalyzeOptions(Builder b) {
         this.model = b.model;
@@ -77,6 +78,7 @@ public final class AnalyzeOptions implements Serializable {
         this.lanczosMaxPasses = b.lanczosMaxPasses;
         this.lanczosBlock = b.lanczosBlock;
         this.eigenvectors = b.eigenvectors;
+        this.networkTopK = b.networkTopK;
     }
 
     public static Builder builder() {
@@ -218,6 +220,11 @@ public final class AnalyzeOptions implements Serializable {
         return eigenvectors;
     }
 
+    /** Eigenvalues of the whole network from each end (0 = --top-k). */
+    public int networkTopK() {
+        return networkTopK > 0 ? networkTopK : topK;
+    }
+
     /** The options as written to run.json, with the option names of the command line. */
     public Map<String, Object> toManifest() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -250,6 +257,7 @@ public final class AnalyzeOptions implements Serializable {
         m.put("lanczos-max-passes", lanczosMaxPasses);
         m.put("lanczos-block", lanczosBlock);
         m.put("eigenvectors", eigenvectors);
+        m.put("network-top-k", networkTopK());
         return m;
     }
 
@@ -284,6 +292,7 @@ public final class AnalyzeOptions implements Serializable {
         private int lanczosMaxPasses = 50;
         private int lanczosBlock = 0;
         private int eigenvectors = 0;
+        private int networkTopK = 0;
 
         public Builder model(String v) {
             this.model = v;
@@ -430,6 +439,11 @@ public final class AnalyzeOptions implements Serializable {
             return this;
         }
 
+        public Builder networkTopK(int v) {
+            this.networkTopK = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException "--option: what was expected, got what" */
         public AnalyzeOptions build() {
             require(model != null && !model.isBlank(), "--model: a model directory is required");
@@ -455,6 +469,7 @@ public final class AnalyzeOptions implements Serializable {
                     "--lanczos-tol: expected a number in (0, 1), got " + lanczosTolerance);
             require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);
             require(lanczosBlock >= 0, "--lanczos-block: expected 0 (= top-k) or a positive integer, got " + lanczosBlock);
+            require(networkTopK >= 0, "--network-top-k: expected 0 (= --top-k) or a positive integer, got " + networkTopK);
             require(eigenvectors >= 0, "--eigenvectors: expected 0 or a positive integer, got " + eigenvectors);
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");
             Objects.requireNonNull(mode, "mode");

@@ -50,7 +50,7 @@ final class SpectraStep {
             Double overlap = null;
             DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
             if (lanczos) {
-                res = lanczos(op, o, exact);
+                res = lanczos(op, o.topK(), o, exact);
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -79,7 +79,7 @@ final class SpectraStep {
                                              Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
         DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
-        BlockLanczos.Result res = lanczos(op, o, exact);
+        BlockLanczos.Result res = lanczos(op, o.networkTopK(), o, exact);
         int lanczosPasses = op.passes();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                 res.topValues().length, res.steps(), res.products(), maxResidual(res),
@@ -104,9 +104,10 @@ final class SpectraStep {
                 quad, density, op.passes() - lanczosPasses, null);
     }
 
-    private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, AnalyzeOptions o, boolean exact) {
+    private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o,
+                                               boolean exact) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
-        int k = Math.min(o.topK(), d);
+        int k = Math.min(topK, d);
         int block = o.lanczosBlock() > 0 ? o.lanczosBlock() : k;
         return BlockLanczos.solve(op, k, exact, block, o.lanczosMaxPasses(), o.lanczosTolerance(), true, o.seed());
     }

@@ -120,6 +120,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     + "the per-sample pass then covers all layers.")
     boolean network;
 
+    @Option(names = "--network-top-k", paramLabel = "K", description = "Eigenvalues of the whole network (0: --top-k).")
+    int networkTopK;
+
     @Option(names = "--eigenvectors", paramLabel = "K", description = "Write the top-K eigenvectors of each H and A⊗G (0: none).")
     int eigenvectors;
 
@@ -156,7 +159,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     .lanczosTolerance(lanczosTol).lanczosMaxPasses(lanczosMaxPasses).lanczosBlock(lanczosBlock)
                     .density(density).densityProbes(densityProbes).densitySteps(densitySteps)
                     .densityGrid(densityGrid).densityWidth(densityWidth)
-                    .network(network).eigenvectors(eigenvectors)
+                    .network(network).networkTopK(networkTopK).eigenvectors(eigenvectors)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);

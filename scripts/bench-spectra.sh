@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Scale benchmark of the matrix-free spectra (issue 4), a script and not a test:
+# a synthetic MNIST-sized workload with a fixed seed (SAMPLES x 784 features, a 784-256-128-10
+# ReLU softmax network), analysed locally with lanczos top-20 per layer, Kronecker spectra,
+# SLQ densities and the whole network's top-5, in one JVM with a 4 GB heap.
+#
+#   scripts/bench-spectra.sh [SAMPLES=60000] [MASTER=local[2]]
+#
+# Prints the wall time per phase and the passes over the data (from run.json); the data and the
+# output stay under target/bench/.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/launcher.sh"
+SAMPLES="${1:-60000}"
+MASTER="${2:-local[2]}"
+WORK="$ATLAS_ROOT/target/bench/mnist-like-$SAMPLES"
+export ATLAS_JAVA_OPTS="${ATLAS_JAVA_OPTS:--Xmx4g}"
+atlas_ensure_built io/hessianatlas/jobs/bench/SyntheticWorkload.class
+if [[ ! -d "$WORK/data.parquet" ]]; then
+  atlas_java_command io.hessianatlas.jobs.bench.SyntheticWorkload
+  "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "$MASTER"
+fi
+rm -rf "$WORK/out"
+atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
+start=$(date +%s)
+"${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$WORK/out" \
+  --master "$MASTER" --spectrum lanczos --top-k 20 --network --network-top-k 5 \
+  --density --density-probes 4 --density-steps 20
+end=$(date +%s)
+echo "wall time: $((end - start)) s"
+python3 - "$WORK/out/run.json" <<'PY' 2>/dev/null || cat "$WORK/out/run.json"
+import json, sys
+m = json.load(open(sys.argv[1]))
+print("phases (s):", {k: round(v, 1) for k, v in m["timings_seconds"].items()})
+print("passes over the data:", m["passes_over_data"])
+for s in m["spectra"]:
+    print("  layer", s["layer"], s["spectrum_method"], "lanczos passes", s.get("lanczos_passes"),
+          "products", s.get("lanczos_products"), "converged", s.get("lanczos_converged"),
+          "density passes", s.get("density_passes"))
+PY

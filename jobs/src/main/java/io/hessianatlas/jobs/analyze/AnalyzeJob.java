@@ -99,13 +99,18 @@ public final class AnalyzeJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Network> network = jsc.broadcast(net);
         JavaRDD<InputBatch> batches = input.rows.javaRDD()
-                .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize()), true)
+                .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize(),
+                        options.skipInvalidRows()), true)
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
                 options.overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
                     CurvaturePassStep.sampleSchema(input.idType));
             CurvatureSums sums = pass.sums;
+            SkippedRows skipped = options.skipInvalidRows() ? SkippedRows.collect(batches) : SkippedRows.NONE;
+            if (skipped.count > 0) {
+                warnings.add(skipped.count + " invalid row(s) skipped (--on-invalid-row skip), e.g. " + skipped.reasons.get(0));
+            }
             if (sums.count() == 0) {
                 throw new InputException("--data: " + options.data() + " has no rows to analyse"
                         + (options.sampleFraction() < 1 ? " after --sample-fraction " + options.sampleFraction() : ""));
@@ -131,14 +136,14 @@ public final class AnalyzeJob {
             }
             pass.samples.write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
             pass.persisted.unpersist(false);
-            long rowsRead = options.sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count();
+            long rowsRead = options.sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count() + skipped.count;
             Double accuracy = net.loss().isClassification() ? sums.accuracy() : null;
             timer.end("write", "tables under " + options.out());
 
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
             String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings, results,
-                    passes);
+                    passes, skipped);
             commit.commit(manifest);
             for (String w : warnings) {
                 LOG.warn(w);
@@ -190,7 +195,8 @@ public final class AnalyzeJob {
 
     private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
                                    long rowsRead, CurvatureSums sums, Double accuracy, Map<String, Double> phases,
-                                   List<String> warnings, List<LayerResult> results, int passes) {
+                                   List<String> warnings, List<LayerResult> results, int passes,
+                                   SkippedRows skipped) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schema_version", SCHEMA_VERSION);
         m.put("command", "analyze");
@@ -208,6 +214,8 @@ public final class AnalyzeJob {
         in.put("format", options.format().sourceName());
         in.put("rows_read", rowsRead);
         in.put("rows_used", sums.count());
+        in.put("rows_skipped", skipped.count);
+        in.put("skip_reasons", skipped.reasons);
         m.put("input", in);
         m.put("mean_loss", sums.meanLoss());
         m.put("accuracy", accuracy);

@@ -47,6 +47,7 @@ public final class AnalyzeOptions implements Serializable {
     private final int lanczosBlock;
     private final int eigenvectors;
     private final int networkTopK;
+    private final boolean skipInvalidRows;
 
     private AnalyzeOptions(Builder b) {
         this.model = b.model;
@@ -79,6 +80,7 @@ public final class AnalyzeOptions implements Serializable {
         this.lanczosBlock = b.lanczosBlock;
         this.eigenvectors = b.eigenvectors;
         this.networkTopK = b.networkTopK;
+        this.skipInvalidRows = b.skipInvalidRows;
     }
 
     public static Builder builder() {
@@ -225,6 +227,11 @@ public final class AnalyzeOptions implements Serializable {
         return networkTopK > 0 ? networkTopK : topK;
     }
 
+    /** --on-invalid-row skip: drop invalid rows (counted in run.json) instead of failing. */
+    public boolean skipInvalidRows() {
+        return skipInvalidRows;
+    }
+
     /** The options as written to run.json, with the option names of the command line. */
     public Map<String, Object> toManifest() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -258,6 +265,7 @@ public final class AnalyzeOptions implements Serializable {
         m.put("lanczos-block", lanczosBlock);
         m.put("eigenvectors", eigenvectors);
         m.put("network-top-k", networkTopK());
+        m.put("on-invalid-row", skipInvalidRows ? "skip" : "fail");
         return m;
     }
 
@@ -293,6 +301,7 @@ public final class AnalyzeOptions implements Serializable {
         private int lanczosBlock = 0;
         private int eigenvectors = 0;
         private int networkTopK = 0;
+        private boolean skipInvalidRows;
 
         public Builder model(String v) {
             this.model = v;
@@ -441,6 +450,11 @@ public final class AnalyzeOptions implements Serializable {
 
         public Builder networkTopK(int v) {
             this.networkTopK = v;
+            return this;
+        }
+
+        public Builder skipInvalidRows(boolean v) {
+            this.skipInvalidRows = v;
             return this;
         }
 

@@ -39,15 +39,29 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
             private final SymmetricEigen eigen = new SymmetricEigen(maxWidth(net));
             private boolean sumsEmitted;
 
+            private InputBatch pending;
+
+            /** The next non-empty batch (batches whose rows were all skipped as invalid carry no samples). */
+            private boolean advance() {
+                while (pending == null && batches.hasNext()) {
+                    InputBatch in = batches.next();
+                    if (in.size() > 0) {
+                        pending = in;
+                    }
+                }
+                return pending != null;
+            }
+
             @Override
             public boolean hasNext() {
-                return batches.hasNext() || !sumsEmitted;
+                return advance() || !sumsEmitted;
             }
 
             @Override
             public PassRecord next() {
-                if (batches.hasNext()) {
-                    InputBatch in = batches.next();
+                if (advance()) {
+                    InputBatch in = pending;
+                    pending = null;
                     BatchCurvature bc = BatchCurvature.compute(net, in.inputs(), in.targets(), plan.mode(),
                             plan.lowestLayer());
                     SampleScores scores = SampleScores.compute(bc, plan.layers(), true, eigen);

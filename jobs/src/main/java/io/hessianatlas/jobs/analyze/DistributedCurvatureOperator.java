@@ -122,6 +122,9 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
         INDArray[] acc = new INDArray[depth + 1];
         while (it.hasNext()) {
             InputBatch in = it.next();
+            if (in.size() == 0) {
+                continue;
+            }
             BatchForward fw = BatchForward.compute(net, in.inputs(), in.targets(), lowest, exact);
             INDArray[] out = CurvatureProducts.apply(fw, dirs, outs, b, exact);
             for (int l = 1; l <= depth; l++) {

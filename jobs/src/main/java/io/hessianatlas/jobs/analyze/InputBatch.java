@@ -6,7 +6,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One validated mini-batch of samples in plain arrays: x {@code (n_0 x B)} and the targets y
+ * One validated mini-batch (possibly empty when every row of it was skipped as invalid) of samples in plain arrays: x {@code (n_0 x B)} and the targets y
  * {@code (p x B)}, both column-major (sample s at offset s·n), the sample ids and (softmax) the
  * class indices. Persisted once, it feeds the per-sample pass and every matrix-free pass.
  */
@@ -19,8 +19,14 @@ final class InputBatch implements Serializable {
     final int[] classes;
     final int inputWidth;
     final int outputWidth;
+    /** Rows of this batch dropped by --on-invalid-row skip, and the first reasons. */
+    final int skipped;
+    final java.util.List<String> skipReasons;
 
-    InputBatch(Object[] ids, double[] x, double[] y, int[] classes, int inputWidth, int outputWidth) {
+    InputBatch(Object[] ids, double[] x, double[] y, int[] classes, int inputWidth, int outputWidth, int skipped,
+               java.util.List<String> skipReasons) {
+        this.skipped = skipped;
+        this.skipReasons = skipReasons;
         this.ids = ids;
         this.x = x;
         this.y = y;

@@ -22,12 +22,20 @@ final class InputBatcher implements FlatMapFunction<Iterator<Row>, InputBatch> {
     private final int outputWidth;
     private final Loss loss;
     private final int batchSize;
+    private final boolean skipInvalid;
 
-    InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize) {
+    /** Reasons kept per batch when skipping (run.json keeps the first few overall). */
+    static final int REASONS_KEPT = 5;
+
+    /**
+     * @param skipInvalid drop invalid rows (counting them, with their reasons) instead of failing the task
+     */
+    InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize, boolean skipInvalid) {
         this.inputWidth = inputWidth;
         this.outputWidth = outputWidth;
         this.loss = loss;
         this.batchSize = batchSize;
+        this.skipInvalid = skipInvalid;
     }
 
     @Override
@@ -54,13 +62,34 @@ final class InputBatcher implements FlatMapFunction<Iterator<Row>, InputBatch> {
                 double[] y = new double[p * b];
                 int[] classes = loss.isClassification() ? new int[b] : null;
                 Object[] ids = new Object[b];
-                for (int s = 0; s < b; s++) {
-                    Row row = batch.get(s);
-                    ids[s] = row.get(0);
-                    readFeatures(row, ids[s], n0, x, s * n0);
-                    readLabel(row, ids[s], loss, p, y, s * p, classes, s);
+                int used = 0;
+                int skipped = 0;
+                List<String> reasons = new ArrayList<>();
+                for (Row row : batch) {
+                    Object id = row.get(0);
+                    try {
+                        readFeatures(row, id, n0, x, used * n0);
+                        java.util.Arrays.fill(y, used * p, (used + 1) * p, 0.0);
+                        readLabel(row, id, loss, p, y, used * p, classes, used);
+                    } catch (InputException e) {
+                        if (!skipInvalid) {
+                            throw e;
+                        }
+                        skipped++;
+                        if (reasons.size() < REASONS_KEPT) {
+                            reasons.add(e.getMessage());
+                        }
+                        continue;
+                    }
+                    ids[used++] = id;
                 }
-                return new InputBatch(ids, x, y, classes, n0, p);
+                if (used < b) {
+                    ids = java.util.Arrays.copyOf(ids, used);
+                    x = java.util.Arrays.copyOf(x, n0 * used);
+                    y = java.util.Arrays.copyOf(y, p * used);
+                    classes = classes == null ? null : java.util.Arrays.copyOf(classes, used);
+                }
+                return new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
             }
         };
     }

@@ -126,6 +126,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--eigenvectors", paramLabel = "K", description = "Write the top-K eigenvectors of each H and A⊗G (0: none).")
     int eigenvectors;
 
+    @Option(names = "--on-invalid-row", paramLabel = "fail|skip",
+            description = "A row with bad features or label: fail the run (naming the row), or skip it "
+                    + "(counted, with the first reasons, in run.json).")
+    String onInvalidRow;
+
     @Option(names = "--conf", paramLabel = "FILE", description = "Properties file of option defaults (keys: option names without dashes).")
     String conf;
 
@@ -160,6 +165,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     .density(density).densityProbes(densityProbes).densitySteps(densitySteps)
                     .densityGrid(densityGrid).densityWidth(densityWidth)
                     .network(network).networkTopK(networkTopK).eigenvectors(eigenvectors)
+                    .skipInvalidRows(named("--on-invalid-row", () -> parseInvalidRow(onInvalidRow)))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
@@ -187,6 +193,17 @@ public final class AnalyzeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(option + ": " + e.getMessage());
         }
+    }
+
+    private static boolean parseInvalidRow(String s) {
+        String v = s == null ? "" : s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("fail")) {
+            return false;
+        }
+        if (v.equals("skip")) {
+            return true;
+        }
+        throw new IllegalArgumentException("expected fail or skip, got '" + s + "'");
     }
 
     static List<String> splitColumns(String s) {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Throughput benchmark (issue 6), a script and never a timed test. Prints one table and writes
+# target/bench/bench.json so runs can be compared:
+#   1. machine peak: ND4J GEMM at 1024^3 on one thread, float64 and float32;
+#   2. kernels on synthetic layers (784/256 and 256/128, output width 10, batch 256 and 1024):
+#      forward + factor propagation, A and G accumulation, matrix-free H·v, and the dense
+#      θ-block GEMM (on a 64/32 layer, the largest whose block is small enough to hold here),
+#      with flops, samples/s, GFLOP/s and the fraction of the float64 peak;
+#   3. end to end: the synthetic 60,000 x 784-256-128-10 workload through `analyze` (ggn,
+#      kronecker spectra and per-sample scores) on local[1] and local[2]: wall time per phase,
+#      samples/s of the per-sample pass, passes over the data, peak RSS.
+# With --lanczos it also runs scripts/bench-spectra.sh (lanczos top-20 per layer, ~14 min).
+#
+#   scripts/bench.sh [--lanczos] [SAMPLES=60000]
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/launcher.sh"
+LANCZOS=0
+if [[ "${1:-}" == "--lanczos" ]]; then LANCZOS=1; shift; fi
+SAMPLES="${1:-60000}"
+OUT="$ATLAS_ROOT/target/bench"
+WORK="$OUT/mnist-like-$SAMPLES"
+mkdir -p "$OUT"
+export ATLAS_JAVA_OPTS="${ATLAS_JAVA_OPTS:--Xmx4g}"
+atlas_ensure_built io/hessianatlas/jobs/bench/KernelBenchmark.class
+
+echo "== kernels (one thread)"
+atlas_java_command io.hessianatlas.jobs.bench.KernelBenchmark
+"${ATLAS_JAVA_CMD[@]}" "$OUT/kernels.json" 2>/dev/null | grep -v '^HAVE_'
+
+if [[ ! -d "$WORK/data.parquet" ]]; then
+  atlas_java_command io.hessianatlas.jobs.bench.SyntheticWorkload
+  "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "local[2]" >/dev/null 2>&1
+fi
+
+echo "== end to end: $SAMPLES x 784-256-128-10, ggn, kronecker spectra + per-sample scores"
+atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
+for master in "local[1]" "local[2]"; do
+  dir="$WORK/out-${master//[\[\]]/}"
+  rm -rf "$dir"
+  start=$(date +%s.%N)
+  "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$dir" \
+    --master "$master" --spectrum kronecker --partitions 4 >/dev/null 2>"$dir.log" &
+  pid=$!
+  peak=0
+  while kill -0 "$pid" 2>/dev/null; do
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [[ -n "$hwm" && "$hwm" -gt "$peak" ]] && peak=$hwm
+    sleep 1
+  done
+  wait "$pid"
+  end=$(date +%s.%N)
+  python3 - "$dir/run.json" "$master" "$peak" "$start" "$end" "$OUT/e2e-${master//[\[\]]/}.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+t = m["timings_seconds"]
+rows = m["input"]["rows_used"]
+res = {"master": sys.argv[2], "wall_s": float(sys.argv[5]) - float(sys.argv[4]), "phases_s": t,
+       "pass_samples_per_s": rows / t["pass"], "passes_over_data": m["passes_over_data"],
+       "peak_rss_mib": int(sys.argv[3]) // 1024}
+json.dump(res, open(sys.argv[6], "w"), indent=2)
+print(f"{sys.argv[2]:9s} wall {res['wall_s']:6.1f} s  start {t['start']:.1f}  read {t['read']:.1f}  pass {t['pass']:.1f}"
+      f"  spectra {t['spectra']:.1f}  write {t['write']:.1f}  | pass {res['pass_samples_per_s']:.0f} samples/s"
+      f"  | passes {res['passes_over_data']}  | peak RSS {res['peak_rss_mib']} MiB")
+PY
+done
+python3 - "$OUT" <<'PY'
+import json, sys, os
+out = sys.argv[1]
+b = {"kernels": json.load(open(os.path.join(out, "kernels.json")))}
+for m in ("local1", "local2"):
+    b["e2e_" + m] = json.load(open(os.path.join(out, f"e2e-{m}.json")))
+s1 = b["e2e_local1"]["pass_samples_per_s"]; s2 = b["e2e_local2"]["pass_samples_per_s"]
+b["speedup_local2_vs_local1"] = s2 / s1
+json.dump(b, open(os.path.join(out, "bench.json"), "w"), indent=2)
+print(f"local[2] vs local[1] on the per-sample pass: {s2 / s1:.2f}x; written {out}/bench.json")
+PY
+if (( LANCZOS )); then
+  echo "== matrix-free spectra (scripts/bench-spectra.sh)"
+  "$ATLAS_ROOT/scripts/bench-spectra.sh" "$SAMPLES"
+fi

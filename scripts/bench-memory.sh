@@ -17,7 +17,7 @@ if [[ ! -d "$WORK/data.parquet" ]]; then
   "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,10 11 32 "$MASTER"
 fi
 rm -rf "$WORK/out"
-export ATLAS_JAVA_OPTS="-Xmx1g"
+export ATLAS_JAVA_OPTS="-Xmx1g -Dspark.sql.files.maxPartitionBytes=${MAX_PARTITION_BYTES:-33554432}"
 export ATLAS_OFFHEAP_MAX="${ATLAS_OFFHEAP_MAX:-1G}"
 atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
 start=$(date +%s)

@@ -100,14 +100,18 @@ public final class AnalyzeJob {
         Broadcast<Network> network = jsc.broadcast(net);
         JavaRDD<InputBatch> batches = input.rows.javaRDD()
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize(),
-                        options.skipInvalidRows()), true)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+                        options.skipInvalidRows()), true);
+        if (needsMatrixFreePasses(options, plan)) {
+            // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
+            // and is read back one batch at a time
+            batches = batches.persist(StorageLevel.MEMORY_AND_DISK_SER());
+        }
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
                 options.overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
                     CurvaturePassStep.sampleSchema(input.idType));
             CurvatureSums sums = pass.sums;
-            SkippedRows skipped = options.skipInvalidRows() ? SkippedRows.collect(batches) : SkippedRows.NONE;
+            SkippedRows skipped = options.skipInvalidRows() ? SkippedRows.collect(pass.persisted) : SkippedRows.NONE;
             if (skipped.count > 0) {
                 warnings.add(skipped.count + " invalid row(s) skipped (--on-invalid-row skip), e.g. " + skipped.reasons.get(0));
             }
@@ -180,6 +184,21 @@ public final class AnalyzeJob {
                 }
             }
         }
+    }
+
+    /** Whether any spectrum needs matrix-free passes over the batches after the per-sample pass. */
+    static boolean needsMatrixFreePasses(AnalyzeOptions options, CurvaturePlan plan) {
+        if (options.network() || options.density() || options.spectrum() == SpectrumMethod.LANCZOS) {
+            return true;
+        }
+        if (options.spectrum() == SpectrumMethod.AUTO) {
+            for (int l : plan.layers()) {
+                if (!plan.isDense(l)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**

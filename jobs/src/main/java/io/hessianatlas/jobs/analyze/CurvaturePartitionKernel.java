@@ -40,11 +40,19 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
             private boolean sumsEmitted;
 
             private InputBatch pending;
+            private long skipped;
+            private final java.util.List<String> skipReasons = new java.util.ArrayList<>();
 
             /** The next non-empty batch (batches whose rows were all skipped as invalid carry no samples). */
             private boolean advance() {
                 while (pending == null && batches.hasNext()) {
                     InputBatch in = batches.next();
+                    skipped += in.skipped;
+                    for (String r : in.skipReasons) {
+                        if (skipReasons.size() < InputBatcher.REASONS_KEPT) {
+                            skipReasons.add(r);
+                        }
+                    }
                     if (in.size() > 0) {
                         pending = in;
                     }
@@ -72,7 +80,7 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
                     throw new NoSuchElementException();
                 }
                 sumsEmitted = true;
-                return new PassRecord.Sums(partition, acc.toSums());
+                return new PassRecord.Sums(partition, acc.toSums(), skipped, skipReasons);
             }
         };
     }

@@ -100,13 +100,28 @@ final class InputPreparation {
             rows = rows.sample(false, options.sampleFraction(), options.seed());
         }
         if (options.partitions() > 0) {
-            rows = rows.repartition(options.partitions());
+            // Round-robin repartitioning assigns rows to partitions deterministically (Spark sorts each
+            // input partition first), but a reducer reads its rows in the order the shuffle blocks
+            // arrive, which on a cluster varies from run to run. Sorting within each partition fixes
+            // the order, hence the mini-batches and every float sum: repeated runs are bit-identical.
+            // Rows equal in all three columns are interchangeable, so ties cannot change a result.
+            rows = rows.repartition(options.partitions()).sortWithinPartitions(col(ID), col(FEATURES), col(LABEL));
         }
         return new Prepared(rows, normalised, idType);
     }
 
+    /** Parquet reader batch kept at about this many feature values (the default 4096 rows is for narrow rows). */
+    static final int READER_BATCH_VALUES = 1 << 17;
+    static final String PARQUET_BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
+
     private static Dataset<Row> read(SparkSession spark, AnalyzeOptions options, Network net) {
         InputFormat format = options.format();
+        if (format == InputFormat.PARQUET && !spark.conf().contains(PARQUET_BATCH_ROWS)) {
+            // wide array columns (784 doubles a row) would make 4096-row column batches of 25 MB and
+            // more per task, doubled as they grow: too much for a 1 GB executor
+            int rows = Math.max(64, Math.min(4096, READER_BATCH_VALUES / Math.max(1, net.inputSize())));
+            spark.conf().set(PARQUET_BATCH_ROWS, rows);
+        }
         DataFrameReader reader = spark.read().format(format.sourceName());
         switch (format) {
             case CSV:

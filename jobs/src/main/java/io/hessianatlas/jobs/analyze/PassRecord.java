@@ -55,10 +55,15 @@ abstract class PassRecord implements Serializable {
         private static final long serialVersionUID = 1L;
         final int partition;
         final CurvatureSums sums;
+        /** Rows of the partition dropped by --on-invalid-row skip, and the first reasons. */
+        final long skipped;
+        final java.util.List<String> skipReasons;
 
-        Sums(int partition, CurvatureSums sums) {
+        Sums(int partition, CurvatureSums sums, long skipped, java.util.List<String> skipReasons) {
             this.partition = partition;
             this.sums = sums;
+            this.skipped = skipped;
+            this.skipReasons = skipReasons;
         }
     }
 }

@@ -9,8 +9,8 @@ import scala.Tuple3;
 
 /**
  * The rows dropped by `--on-invalid-row skip`: their count and the first reasons (in partition
- * order, so run.json does not depend on task timing). Read from the persisted batches, which
- * carry them; no extra pass over the input.
+ * order, so run.json does not depend on task timing). Read from the persisted pass's partition
+ * records, which carry them; no extra pass over the input.
  */
 final class SkippedRows {
     static final SkippedRows NONE = new SkippedRows(0, List.of());
@@ -23,21 +23,13 @@ final class SkippedRows {
         this.reasons = reasons;
     }
 
-    static SkippedRows collect(JavaRDD<InputBatch> batches) {
-        List<Tuple3<Integer, Long, List<String>>> parts = new ArrayList<>(batches.mapPartitionsWithIndex((idx, it) -> {
-            long n = 0;
-            List<String> reasons = new ArrayList<>();
-            while (it.hasNext()) {
-                InputBatch b = it.next();
-                n += b.skipped;
-                for (String r : b.skipReasons) {
-                    if (reasons.size() < InputBatcher.REASONS_KEPT) {
-                        reasons.add(r);
-                    }
-                }
-            }
-            return List.of(new Tuple3<>(idx, n, reasons)).iterator();
-        }, true).collect());
+    static SkippedRows collect(JavaRDD<PassRecord> pass) {
+        List<Tuple3<Integer, Long, List<String>>> parts = new ArrayList<>(pass
+                .filter(r -> r instanceof PassRecord.Sums)
+                .map(r -> {
+                    PassRecord.Sums s = (PassRecord.Sums) r;
+                    return new Tuple3<>(s.partition, s.skipped, s.skipReasons);
+                }).collect());
         parts.sort(Comparator.comparingInt(Tuple3::_1));
         long total = 0;
         List<String> reasons = new ArrayList<>();

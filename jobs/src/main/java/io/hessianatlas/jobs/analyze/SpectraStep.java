@@ -54,8 +54,10 @@ final class SpectraStep {
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
-                overlap = KfacComparison.subspaceOverlap(res.topVectors().dup('c').data().asDouble(),
-                        report.kroneckerTop(k).vectors(), d, k);
+                // H = 0 (every Ritz value exactly 0: the products vanished): every subspace is a top
+                // eigenspace, the overlap is undefined and left null, as for a dense H with ||H||_F = 0
+                overlap = allZero(res) ? null : KfacComparison.subspaceOverlap(
+                        res.topVectors().dup('c').data().asDouble(), report.kroneckerTop(k).vectors(), d, k);
                 LOG.info(String.format("layer %d: lanczos top-%d in %d passes (%d products), max residual %.2e%s", l, k,
                         res.steps(), res.products(), maxResidual(res), res.converged() ? "" : " (not converged)"));
             }
@@ -110,6 +112,21 @@ final class SpectraStep {
         int k = Math.min(topK, d);
         int block = o.lanczosBlock() > 0 ? o.lanczosBlock() : k;
         return BlockLanczos.solve(op, k, exact, block, o.lanczosMaxPasses(), o.lanczosTolerance(), true, o.seed());
+    }
+
+    /** Whether every reported Ritz value (top and bottom) is exactly 0. */
+    private static boolean allZero(BlockLanczos.Result r) {
+        for (double v : r.topValues()) {
+            if (v != 0.0) {
+                return false;
+            }
+        }
+        for (double v : r.bottomValues()) {
+            if (v != 0.0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static double maxResidual(BlockLanczos.Result r) {

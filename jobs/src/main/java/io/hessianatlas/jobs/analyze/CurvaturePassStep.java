@@ -19,8 +19,8 @@ import scala.Tuple2;
 
 /**
  * The distributed per-sample pass: {@code mapPartitions} over mini-batches with
- * {@link CurvaturePartitionKernel}, persisted once (MEMORY_AND_DISK_SER: serialized, so it spills
- * as bytes and streams back) and read twice: its
+ * {@link CurvaturePartitionKernel}, persisted once on local disk (DISK_ONLY: its per-partition sums
+ * are megabytes each and must not crowd a 1 GB executor heap) and read twice: its
  * per-partition sums are merged by {@link OrderedTreeAggregate} (partition order, so the result does
  * not depend on which task finishes first), and its per-sample scores become the {@code samples} Dataset that
  * Spark writes — never collected to the driver.
@@ -47,7 +47,7 @@ final class CurvaturePassStep {
         Network net = network.value();
         JavaRDD<PassRecord> pass = batches
                 .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan), true)
-                .persist(StorageLevel.MEMORY_AND_DISK_SER());
+                .persist(StorageLevel.DISK_ONLY());
         CurvatureSums sums;
         try {
             sums = OrderedTreeAggregate.reduce(

@@ -31,6 +31,9 @@ import org.apache.spark.sql.types.StructType;
  * Writes OUT_DIR/model and OUT_DIR/data.parquet (columns id long, features array&lt;double&gt;, label int).
  */
 public final class SyntheticWorkload {
+    /** Parquet row-group size of the generated data. */
+    static final long ROW_GROUP_BYTES = 16L << 20;
+
     private SyntheticWorkload() {
     }
 
@@ -63,7 +66,10 @@ public final class SyntheticWorkload {
                 }
                 return RowFactory.create(id, x, r.nextInt(classes));
             }, ExpressionEncoder.apply(schema));
-            rows.write().mode(SaveMode.Overwrite).parquet(out.resolve("data.parquet").toString());
+            // 16 MB row groups: a reader holds a whole column chunk in memory, so the 128 MB default
+            // would dominate a 1 GB executor (scripts/bench-memory.sh)
+            rows.write().mode(SaveMode.Overwrite).option("parquet.block.size", ROW_GROUP_BYTES)
+                    .parquet(out.resolve("data.parquet").toString());
         } finally {
             spark.stop();
         }

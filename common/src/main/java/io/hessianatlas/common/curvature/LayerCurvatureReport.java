@@ -11,8 +11,8 @@ import io.hessianatlas.common.nn.DenseLayer;
  * <ul>
  *   <li>trace: exact, the mean of the per-sample traces ||ã||² tr Q.</li>
  *   <li>dense layers: all eigenvalues of H (LAPACK), ||H||_F, λ_max, λ_min, the KFAC error
- *       ||H − A⊗G||_F / ||H||_F and the top-k eigenspace overlap of H and A⊗G; with the empirical
- *       Fisher, all eigenvalues of F.</li>
+ *       ||H − A⊗G||_F / ||H||_F and the top-k eigenspace overlap of H and A⊗G (both null when
+ *       ||H||_F = 0: undefined, 0/0); with the empirical Fisher, all eigenvalues of F.</li>
  *   <li>every layer: all eigenvalues of A and G, and the top-k and bottom-k eigenvalues of A⊗G
  *       (products of eig(A) and eig(G), exact).</li>
  *   <li>gradNorm: ||mean gradient of θ^l||.</li>
@@ -132,8 +132,13 @@ public final class LayerCurvatureReport {
             hs = DenseSymmetricSpectrum.of(h, d, true);
             eigH = hs.eigenvalues();
             fro = DenseSymmetricSpectrum.frobeniusNorm(h, d);
-            kfacError = KfacComparison.relativeFrobeniusError(h, d, a, m1, g, n);
-            overlap = KfacComparison.topEigenspaceOverlap(hs, kron, k);
+            if (fro > 0) {
+                kfacError = KfacComparison.relativeFrobeniusError(h, d, a, m1, g, n);
+                overlap = KfacComparison.topEigenspaceOverlap(hs, kron, k);
+            }
+            // else H = 0 (e.g. a dead ReLU layer or below it, saturated outputs): ||H − A⊗G|| / ||H|| is
+            // 0/0 (G, the bias block of H, vanishes too) and every subspace is a top eigenspace of
+            // H, so both measures are undefined and reported as null
         }
         if (f != null) {
             eigF = DenseSymmetricSpectrum.eigenvalues(f, d);
@@ -201,10 +206,12 @@ public final class LayerCurvatureReport {
         return eigenvaluesH == null ? null : eigenvaluesH[eigenvaluesH.length - 1];
     }
 
+    /** ||H − A⊗G||_F / ||H||_F; null unless dense, and null when ||H||_F = 0 (undefined). */
     public Double kfacRelativeError() {
         return kfacRelativeError;
     }
 
+    /** Top-k eigenspace overlap of H and A⊗G; null unless dense, and null when H = 0 (undefined). */
     public Double kfacOverlap() {
         return kfacOverlap;
     }

@@ -20,7 +20,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * pass over the data. The iteration stops when the wanted Ritz pairs (top-k, and bottom-k when
  * asked) have residual ≤ tolerance · max|θ|, when the Krylov space is exhausted (then T is exact),
  * or after {@code maxSteps}. A breakdown (rank-deficient block) is continued with random vectors
- * orthogonal to the basis, so exact invariant subspaces do not stop the search.
+ * orthogonal to the basis, so exact invariant subspaces do not stop the search. Operators of extreme
+ * scale (a nearly dead layer's H of 1e-200) are rescaled by an exact power of two after the first
+ * product, so that vector norms do not underflow (which made the Ritz values of such an H wrong).
  */
 public final class BlockLanczos {
     /** Default relative residual tolerance. */
@@ -137,10 +139,19 @@ public final class BlockLanczos {
         double[] botRes = new double[0];
         DenseSymmetricSpectrum ritz;
         boolean converged;
+        // products are multiplied by an exact power of two when H's scale is extreme (|H v| below about
+        // 1e-135 or above 1e135), so that norms neither underflow nor overflow; values are divided back
+        double productScale = 1.0;
         while (true) {
             int bw = (int) q.columns();
             basis.add(q);
             INDArray w = op.apply(q);
+            if (steps == 0) {
+                productScale = LinalgSupport.powerOfTwoScale(w);
+            }
+            if (productScale != 1.0) {
+                w.muli(productScale);
+            }
             steps++;
             products += bw;
             INDArray a = q.transpose().mmul(w);
@@ -219,6 +230,13 @@ public final class BlockLanczos {
                 long w = blk.columns();
                 topVectors.addi(blk.mmul(sm.get(NDArrayIndex.interval(row, row + w), NDArrayIndex.all())));
                 row += w;
+            }
+        }
+        if (productScale != 1.0) {
+            for (double[] v : new double[][] {topValues, topRes, botValues, botRes}) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] /= productScale;
+                }
             }
         }
         return new Result(topValues, topRes, topVectors, botValues, botRes, steps, products, cols, converged);

@@ -1,5 +1,7 @@
 package io.hessianatlas.common.linalg;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 /**
  * Package-private helpers shared by the linalg classes: shape messages, argument checks and an
  * overflow/underflow-safe Frobenius norm. Shapes are always written {@code (rows x cols)}.
@@ -52,6 +54,24 @@ final class LinalgSupport {
                         + (k / cols) + "][" + (k % cols) + "]");
             }
         }
+    }
+
+    /** Magnitudes outside [2^-450, 2^450] (about 1e-135 .. 1e135) are rescaled by {@link #powerOfTwoScale}. */
+    private static final double SCALE_LOW = 0x1p-450;
+    private static final double SCALE_HIGH = 0x1p450;
+
+    /**
+     * An exact power of two s such that s·max|w| is about 1 when max|w| is so small or so large that
+     * sums of squares of w's entries (vector norms) would underflow or overflow; 1 otherwise (and for
+     * w = 0 or non-finite w). Iterative eigensolvers multiply every operator product by s and divide
+     * their eigenvalues by it: the iteration is scale-invariant, and multiplying by a power of two is exact.
+     */
+    static double powerOfTwoScale(INDArray w) {
+        double amax = w.amaxNumber().doubleValue();
+        if (!(amax > 0) || Double.isInfinite(amax) || (amax >= SCALE_LOW && amax <= SCALE_HIGH)) {
+            return 1.0;
+        }
+        return Math.scalb(1.0, -Math.getExponent(amax));
     }
 
     /**

@@ -92,7 +92,9 @@ public final class StochasticLanczosQuadrature {
         /**
          * The Gaussian-broadened density on {@code points} equally spaced grid points spanning
          * [min node − 5σ, max node + 5σ], with σ = {@code relativeWidth} · (max node − min node)
-         * (or relativeWidth · max(|node|, 1) when all nodes coincide).
+         * (or relativeWidth · max(|node|, 1) when all nodes coincide; when the range is so small,
+         * below about 1e-298, that the density's peak would overflow: relativeWidth · max|node|, or
+         * relativeWidth when that is as small). Every value is finite.
          * @return {x[], density[]}
          */
         public double[][] density(int points, double relativeWidth) {
@@ -106,6 +108,14 @@ public final class StochasticLanczosQuadrature {
             double hi = maxNode();
             double range = hi - lo;
             double sigma = relativeWidth * (range > 0 ? range : Math.max(Math.abs(hi), 1.0));
+            if (!representable(sigma)) {
+                // a range below ~1e-300 (nodes that differ only by rounding of a vanishing H): the peak
+                // 1/(σ√(2π)) would overflow; broaden by the nodes' magnitude instead, or as for nodes at 0
+                sigma = relativeWidth * Math.max(Math.abs(lo), Math.abs(hi));
+                if (!representable(sigma)) {
+                    sigma = relativeWidth;
+                }
+            }
             double a = lo - GRID_PADDING_SIGMAS * sigma;
             double bEnd = hi + GRID_PADDING_SIGMAS * sigma;
             double[] x = new double[points];
@@ -124,6 +134,11 @@ public final class StochasticLanczosQuadrature {
             }
             return new double[][] {x, rho};
         }
+    }
+
+    /** Whether a Gaussian of width σ has a finite peak 1/(σ√(2π)) and a grid of distinct points. */
+    private static boolean representable(double sigma) {
+        return sigma >= 0x1p-990 && Double.isFinite(sigma);
     }
 
     /**
@@ -158,6 +173,9 @@ public final class StochasticLanczosQuadrature {
         java.util.Arrays.fill(active, true);
         double[] maxAlpha = new double[probes];
         int passes = 0;
+        // as in BlockLanczos: products of an operator of extreme scale are multiplied by an exact power of
+        // two (so that norms do not underflow or overflow), and the nodes divided back
+        double scale = 1.0;
         for (int j = 0; j < m; j++) {
             boolean any = false;
             for (int p = 0; p < probes; p++) {
@@ -170,6 +188,12 @@ public final class StochasticLanczosQuadrature {
                 break;
             }
             INDArray w = op.apply(q);
+            if (passes == 0) {
+                scale = LinalgSupport.powerOfTwoScale(w);
+            }
+            if (scale != 1.0) {
+                w.muli(scale);
+            }
             passes++;
             for (int p = 0; p < probes; p++) {
                 if (!active[p]) {
@@ -210,6 +234,9 @@ public final class StochasticLanczosQuadrature {
             }
             DenseSymmetricSpectrum s = DenseSymmetricSpectrum.of(t, k, true);
             nodes[p] = s.eigenvalues();
+            for (int i = 0; i < k; i++) {
+                nodes[p][i] /= scale;
+            }
             weights[p] = new double[k];
             for (int i = 0; i < k; i++) {
                 double first = s.eigenvector(i)[0];

@@ -25,6 +25,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *               f'' = (1-t^2) (u' + z/2 (u'' - 2 t u'^2))
  * </pre>
  * At the relu kink (z = 0) the derivative is taken as 0, as PyTorch does.
+ *
+ * <p>Saturated units keep their relative accuracy (no 1 − x of an x rounded to 1): 1 − t² is
+ * computed as 1/cosh² z, s (1 − s) as σ(z) σ(−z), 1 − 2s as σ(−z) − σ(z), 1 + tanh u as 2σ(2u),
+ * and softplus with a corrected log1p.
  */
 public final class Activation implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -130,10 +134,9 @@ public final class Activation implements Serializable {
                 return z.dup();
             case SOFTPLUS:
                 return softplus(z);
-            case GELU: {
-                INDArray t = Transforms.tanh(geluU(z), false);
-                return t.addi(1.0).muli(z).muli(0.5);
-            }
+            case GELU:
+                // z (1 + tanh u) / 2 = z σ(2u): no cancellation of 1 + tanh u for z → −∞
+                return Transforms.sigmoid(geluU(z).muli(2.0), false).muli(z);
             default:
                 throw new IllegalStateException(kind.toString());
         }
@@ -146,22 +149,19 @@ public final class Activation implements Serializable {
                 return z.gt(0.0).castTo(z.dataType());
             case LEAKY_RELU:
                 return z.gt(0.0).castTo(z.dataType()).muli(1.0 - negativeSlope).addi(negativeSlope);
-            case TANH: {
-                INDArray t = Transforms.tanh(z, true);
-                return t.muli(t).rsubi(1.0);
-            }
+            case TANH:
+                return sech2(z);
             case SIGMOID:
-            case SOFTPLUS: {
-                INDArray s = Transforms.sigmoid(z, true);
-                return kind == Kind.SIGMOID ? s.mul(s.rsub(1.0)) : s;
-            }
+                return sigmoidVariance(z);
+            case SOFTPLUS:
+                return Transforms.sigmoid(z, true);
             case IDENTITY:
                 return Nd4j.onesLike(z);
             case GELU: {
-                INDArray t = Transforms.tanh(geluU(z), false);
-                INDArray sech2 = t.mul(t).rsubi(1.0);
+                // (1 + t)/2 + z/2 (1 − t²) u' with 1 + t = 2σ(2u), 1 − t² = sech² u
+                INDArray u = geluU(z);
                 INDArray du = z.mul(z).muli(3.0 * GELU_K).addi(1.0).muli(GELU_C);
-                return sech2.muli(du).muli(z).muli(0.5).addi(t.addi(1.0).muli(0.5));
+                return sech2(u).muli(du).muli(z).muli(0.5).addi(Transforms.sigmoid(u.muli(2.0), false));
             }
             default:
                 throw new IllegalStateException(kind.toString());
@@ -175,21 +175,20 @@ public final class Activation implements Serializable {
             case LEAKY_RELU:
             case IDENTITY:
                 return Nd4j.zerosLike(z);
-            case TANH: {
-                INDArray t = Transforms.tanh(z, true);
-                return t.mul(t).rsubi(1.0).muli(t).muli(-2.0);
-            }
+            case TANH:
+                return sech2(z).muli(Transforms.tanh(z, true)).muli(-2.0);
             case SIGMOID: {
+                // s (1 − s)(1 − 2s) = σ(z) σ(−z) (σ(−z) − σ(z))
                 INDArray s = Transforms.sigmoid(z, true);
-                return s.mul(s.rsub(1.0)).muli(s.mul(-2.0).addi(1.0));
+                INDArray r = Transforms.sigmoid(z.neg(), false);
+                return s.mul(r).muli(r.subi(s));
             }
-            case SOFTPLUS: {
-                INDArray s = Transforms.sigmoid(z, true);
-                return s.mul(s.rsub(1.0));
-            }
+            case SOFTPLUS:
+                return sigmoidVariance(z);
             case GELU: {
-                INDArray t = Transforms.tanh(geluU(z), false);
-                INDArray sech2 = t.mul(t).rsubi(1.0);
+                INDArray u = geluU(z);
+                INDArray t = Transforms.tanh(u, true);
+                INDArray sech2 = sech2(u);
                 INDArray du = z.mul(z).muli(3.0 * GELU_K).addi(1.0).muli(GELU_C);
                 INDArray ddu = z.mul(6.0 * GELU_C * GELU_K);
                 // u' + z/2 (u'' - 2 t u'^2)
@@ -201,10 +200,38 @@ public final class Activation implements Serializable {
         }
     }
 
-    /** Numerically stable softplus, log(1 + e^z) = max(z,0) + log1p(e^-|z|); finite for |z| = 1000. */
+    /**
+     * Numerically stable softplus, log(1 + e^z) = max(z,0) + log1p(e^-|z|); finite for |z| = 1000 and
+     * relatively accurate for z → −∞.
+     */
     static INDArray softplus(INDArray z) {
-        INDArray tail = Transforms.log(Transforms.exp(Transforms.abs(z, true).negi(), false).addi(1.0), false);
-        return Transforms.relu(z, true).addi(tail);
+        return Transforms.relu(z, true).addi(log1p(Transforms.exp(Transforms.abs(z, true).negi(), false)));
+    }
+
+    /**
+     * log(1 + x) for x ≥ 0 to full relative accuracy (a new array): log(u) − ((u − 1) − x)/u with u = 1 + x
+     * rounded (the second term corrects the rounding of u; x = 1e-20 gives x). ND4J's own log1p is
+     * log(1 + x), which returns 0 for x &lt; 1e-16 and loses 1e-16/x of its relative accuracy above.
+     */
+    static INDArray log1p(INDArray x) {
+        INDArray u = x.add(1.0);
+        INDArray correction = u.sub(1.0).subi(x).divi(u);
+        return Transforms.log(u, false).subi(correction);
+    }
+
+    /**
+     * sech² z = 1 − tanh² z = 1 / cosh² z, with full relative accuracy for large |z| (1 − t² of the
+     * rounded t = tanh z loses every digit once 1 − |t| &lt; 1e-16, |z| &gt; 19); 0 beyond |z| ≈ 710
+     * (sech is squared after the division, so that cosh² cannot overflow first).
+     */
+    private static INDArray sech2(INDArray z) {
+        INDArray sech = Transforms.cosh(z, true).rdivi(1.0);
+        return sech.muli(sech);
+    }
+
+    /** σ(z) (1 − σ(z)) = σ(z) σ(−z), with full relative accuracy for large |z|. */
+    private static INDArray sigmoidVariance(INDArray z) {
+        return Transforms.sigmoid(z, true).muli(Transforms.sigmoid(z.neg(), false));
     }
 
     private static INDArray geluU(INDArray z) {

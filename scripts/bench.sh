@@ -39,7 +39,7 @@ for master in "local[1]" "local[2]"; do
   rm -rf "$dir"
   start=$(date +%s.%N)
   "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$dir" \
-    --master "$master" --spectrum kronecker --partitions 4 >/dev/null 2>"$dir.log" &
+    --master "$master" --spectrum kronecker >/dev/null 2>"$dir.log" &
   pid=$!
   peak=0
   while kill -0 "$pid" 2>/dev/null; do

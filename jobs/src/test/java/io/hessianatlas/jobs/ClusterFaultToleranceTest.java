@@ -29,7 +29,7 @@ import io.hessianatlas.jobs.bench.SyntheticWorkload;
 import io.hessianatlas.jobs.cli.AtlasCli;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.LogTail;
-import io.hessianatlas.jobs.testing.ParquetTables;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import io.hessianatlas.jobs.testing.StandaloneCluster;
 import org.apache.spark.sql.Dataset;
@@ -59,6 +59,9 @@ import org.junit.jupiter.api.Timeout;
  */
 @Tag("cluster")
 class ClusterFaultToleranceTest {
+    /** Tables equal a single-JVM run: |x − y| ≤ 1e-10·|x| + 1e-12·scale (see OutputTables). */
+    private static final double RELATIVE = 1e-10;
+    private static final double SCALE_FACTOR = 1e-12;
     private static final int SAMPLES = 10_000;
     private static final String WIDTHS = "784,256,128,10";
     private static final int LAYERS = 3;
@@ -219,10 +222,11 @@ class ClusterFaultToleranceTest {
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "the output is committed");
         JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
         assertEquals(SAMPLES, runJson.path("input").path("rows_used").asLong(), "run.json rows_used");
-        ParquetTables.assertClose(spark, "layers", reference, out, "layer");
-        ParquetTables.assertClose(spark, "spectrum", reference, out, "layer", "matrix", "rank");
-        ParquetTables.assertClose(spark, "factors", reference, out, "layer", "matrix", "row");
-        int sampleRows = ParquetTables.assertClose(spark, "samples", reference, out, "sample_id", "layer");
+        OutputTables tables = new OutputTables(spark);
+        for (String table : new String[] {"layers", "spectrum", "factors", "samples"}) {
+            tables.assertClose("cluster vs single JVM", table, reference, out, RELATIVE, SCALE_FACTOR, java.util.Set.of());
+        }
+        int sampleRows = tables.rows(out, "samples").size();
         assertEquals((long) SAMPLES * LAYERS, sampleRows, "samples: one row per sample and layer");
 
         for (Row r : spark.read().parquet(out.resolve("layers").toString()).collectAsList()) {

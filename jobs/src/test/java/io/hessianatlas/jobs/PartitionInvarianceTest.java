@@ -1,15 +1,14 @@
 package io.hessianatlas.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Set;
 
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,70 +61,12 @@ class PartitionInvarianceTest {
         Path in = OracleInputs.materialize(CASE, tmp.resolve("in"));
         Path a = analyze(in, mode, "1", "64");
         Path b = analyze(in, mode, "7", "1");
-        compare("layers", a, b, new String[] {"layer"});
-        compare("spectrum", a, b, new String[] {"layer", "matrix", "rank"});
-        compare("factors", a, b, new String[] {"layer", "matrix", "row"});
-        compare("samples", a, b, new String[] {"sample_id", "layer"});
-    }
-
-    private static void compare(String table, Path a, Path b, String[] key) {
-        String first = key[0];
-        String[] rest = java.util.Arrays.copyOfRange(key, 1, key.length);
-        List<Row> ra = spark.read().parquet(a.resolve(table).toString()).orderBy(first, rest).collectAsList();
-        List<Row> rb = spark.read().parquet(b.resolve(table).toString()).orderBy(first, rest).collectAsList();
-        assertEquals(ra.size(), rb.size(), table + ": row count");
-        assertTrue(ra.size() > 0, table + " has rows");
-        java.util.Map<String, Double> scales = new java.util.HashMap<>();
-        for (Row x : ra) {
-            for (int c = 0; c < x.length(); c++) {
-                if (x.get(c) instanceof Double) {
-                    scales.merge(scaleKey(table, x, c), Math.abs(x.getDouble(c)), Math::max);
-                }
-            }
-        }
-        for (int i = 0; i < ra.size(); i++) {
-            Row x = ra.get(i);
-            Row y = rb.get(i);
-            for (int c = 0; c < x.length(); c++) {
-                String at = table + " row " + i + " column " + x.schema().fields()[c].name();
-                Object vx = x.get(c);
-                Object vy = y.get(c);
-                if (vx instanceof Double) {
-                    assertClose(at, (Double) vx, (Double) vy, scales.get(scaleKey(table, x, c)));
-                } else if (vx instanceof scala.collection.Seq || vx instanceof java.util.List) {
-                    List<Object> lx = x.getList(c);
-                    List<Object> ly = y.getList(c);
-                    assertEquals(lx.size(), ly.size(), at + " length");
-                    double scale = 0;
-                    for (Object o : lx) {
-                        scale = Math.max(scale, Math.abs((Double) o));
-                    }
-                    for (int k = 0; k < lx.size(); k++) {
-                        assertClose(at + "[" + k + "]", (Double) lx.get(k), (Double) ly.get(k), scale);
-                    }
-                } else {
-                    assertEquals(vx, vy, at);
-                }
-            }
+        for (String table : new String[] {"layers", "spectrum", "factors", "samples"}) {
+            compare(table, a, b);
         }
     }
 
-    /**
-     * Eigenvalues are scaled by their matrix: spectrum per (layer, matrix), the layers table's
-     * lambda_max and lambda_min per layer; other columns per column.
-     */
-    private static String scaleKey(String table, Row r, int c) {
-        String column = r.schema().fields()[c].name();
-        if (table.equals("spectrum")) {
-            return r.getInt(r.fieldIndex("layer")) + "/" + r.getString(r.fieldIndex("matrix"));
-        }
-        if (table.equals("layers") && column.startsWith("lambda_")) {
-            return "lambda/" + r.getInt(r.fieldIndex("layer"));
-        }
-        return column;
-    }
-
-    private static void assertClose(String at, double x, double y, double scale) {
-        assertTrue(Math.abs(x - y) <= RELATIVE * Math.abs(x) + SCALE_FACTOR * scale, at + ": " + x + " vs " + y);
+    private static void compare(String table, Path a, Path b) {
+        new OutputTables(spark).assertClose("partitions 1 vs 7", table, a, b, RELATIVE, SCALE_FACTOR, Set.of());
     }
 }

@@ -159,6 +159,45 @@ class AnalyzeBadInputTest {
             Files.write(w, Arrays.copyOf(bytes, bytes.length - 20));
             return good(d);
         }, "weights.safetensors"));
+        c.add(new Case("safetensors header length larger than the file", 2, d -> {
+            Path w = c01(d).resolve("model/weights.safetensors");
+            byte[] bytes = Files.readAllBytes(w);
+            java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, bytes.length + 100L);
+            Files.write(w, bytes);
+            return good(d);
+        }, "weights.safetensors"));
+        c.add(new Case("safetensors overlapping offsets", 2, d -> {
+            rewriteHeader(c01(d).resolve("model/weights.safetensors"), header -> {
+                // 0.bias starts inside 0.weight's bytes
+                com.fasterxml.jackson.databind.node.ArrayNode off = (com.fasterxml.jackson.databind.node.ArrayNode)
+                        header.get("0.bias").get("data_offsets");
+                long len = off.get(1).asLong() - off.get(0).asLong();
+                long start = header.get("0.weight").get("data_offsets").get(0).asLong() + 8;
+                off.removeAll();
+                off.add(start).add(start + len);
+            });
+            return good(d);
+        }, "weights.safetensors", "overlap"));
+        c.add(new Case("safetensors offsets beyond the data", 2, d -> {
+            rewriteHeader(c01(d).resolve("model/weights.safetensors"), header -> {
+                com.fasterxml.jackson.databind.node.ArrayNode off = (com.fasterxml.jackson.databind.node.ArrayNode)
+                        header.get("2.bias").get("data_offsets");
+                long len = off.get(1).asLong() - off.get(0).asLong();
+                off.removeAll();
+                off.add(1_000_000L).add(1_000_000L + len);
+            });
+            return good(d);
+        }, "weights.safetensors", "2.bias"));
+        c.add(new Case("safetensors unsupported dtype", 2, d -> {
+            // I64 has the size of F64, so the offsets still fit: only the dtype is wrong
+            rewriteHeader(c01(d).resolve("model/weights.safetensors"),
+                    header -> ((com.fasterxml.jackson.databind.node.ObjectNode) header.get("0.weight")).put("dtype", "I64"));
+            return good(d);
+        }, "weights.safetensors", "I64"));
+        c.add(new Case("--out not writable (its parent is a file)", 2, d -> {
+            Files.writeString(d.resolve("blocker"), "a file where a folder should be");
+            return set(good(d), "--out", d.resolve("blocker").resolve("out").toString());
+        }, "--out", "blocker"));
         c.add(new Case("NaN weight", 2, d -> {
             Path w = c01(d).resolve("model/weights.safetensors");
             SafetensorsWriter out = new SafetensorsWriter();
@@ -383,6 +422,23 @@ class AnalyzeBadInputTest {
         String s = Files.readString(json);
         assertTrue(s.contains(from), from);
         Files.writeString(json, s.replaceFirst(java.util.regex.Pattern.quote(from), to));
+    }
+
+    /** Rewrites a safetensors file's JSON header (the data region is kept as it is). */
+    private static void rewriteHeader(Path w, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit)
+            throws IOException {
+        byte[] bytes = Files.readAllBytes(w);
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int n = (int) bb.getLong(0);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode header = (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(new String(bytes, 8, n, java.nio.charset.StandardCharsets.UTF_8));
+        edit.accept(header);
+        byte[] h = json.writeValueAsBytes(header);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(8 + h.length + bytes.length - 8 - n)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putLong(h.length).put(h).put(bytes, 8 + n, bytes.length - 8 - n);
+        Files.write(w, out.array());
     }
 
     private static void editDataRow(Path dir, int row, String line) throws IOException {

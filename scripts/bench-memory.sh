@@ -23,15 +23,7 @@ atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
 start=$(date +%s)
 "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$WORK/out" \
   --master "$MASTER" --spectrum kronecker &
-pid=$!
-peak=0
-while kill -0 "$pid" 2>/dev/null; do
-  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-  [[ -n "$hwm" && "$hwm" -gt "$peak" ]] && peak=$hwm
-  sleep 2
-done
-wait "$pid"
-rc=$?
+atlas_wait_peak_rss $!
 end=$(date +%s)
-echo "exit $rc, wall time $((end - start)) s, peak RSS (VmHWM) $((peak / 1024)) MiB, heap -Xmx1g, javacpp off-heap limit $ATLAS_OFFHEAP_MAX"
-exit $rc
+echo "exit $ATLAS_EXIT, wall time $((end - start)) s, peak RSS (VmHWM) $((ATLAS_PEAK_RSS_KIB / 1024)) MiB, heap -Xmx1g, javacpp off-heap limit $ATLAS_OFFHEAP_MAX"
+exit $ATLAS_EXIT

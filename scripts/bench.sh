@@ -40,16 +40,10 @@ for master in "local[1]" "local[2]"; do
   start=$(date +%s.%N)
   "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$dir" \
     --master "$master" --spectrum kronecker >/dev/null 2>"$dir.log" &
-  pid=$!
-  peak=0
-  while kill -0 "$pid" 2>/dev/null; do
-    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    [[ -n "$hwm" && "$hwm" -gt "$peak" ]] && peak=$hwm
-    sleep 1
-  done
-  wait "$pid"
+  atlas_wait_peak_rss $!
+  [[ "$ATLAS_EXIT" == 0 ]] || { echo "analyze failed ($ATLAS_EXIT), see $dir.log" >&2; exit 1; }
   end=$(date +%s.%N)
-  python3 - "$dir/run.json" "$master" "$peak" "$start" "$end" "$OUT/e2e-${master//[\[\]]/}.json" <<'PY'
+  python3 - "$dir/run.json" "$master" "$ATLAS_PEAK_RSS_KIB" "$start" "$end" "$OUT/e2e-${master//[\[\]]/}.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 t = m["timings_seconds"]

@@ -28,6 +28,7 @@
 #   DAEMON_MEMORY       heap of the Master and Worker JVMs (512m)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/lib/launcher.sh"
 SPARK_HOME="${SPARK_HOME:-$ROOT/jobs/target/spark-home}"
 CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/target/local-cluster}"
 MASTER_HOST="${MASTER_HOST:-127.0.0.1}"
@@ -40,16 +41,9 @@ DAEMON_MEMORY="${DAEMON_MEMORY:-512m}"
 MASTER_URL="spark://$MASTER_HOST:$MASTER_PORT"
 export SPARK_HOME
 
-# The module opens Spark needs on Java 17 (as scripts/lib/launcher.sh), for the Master and the Worker;
+# The module opens Spark needs on Java 17 (from scripts/lib/launcher.sh), for the Master and the Worker;
 # the executors' launch command gets them from the driver's Spark (see an executor's stderr under work/).
-OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
-  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
-  -Dio.netty.tryReflectionSetAccessible=true)
+OPENS=("${ATLAS_JAVA17_OPENS[@]}")
 
 java_bin() {
   if [[ -n "${JAVA_HOME:-}" ]]; then echo "$JAVA_HOME/bin/java"; else command -v java; fi

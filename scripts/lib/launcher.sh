@@ -11,6 +11,30 @@
 # buffers), SPARK_LOCAL_IP, MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (see below).
 ATLAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
+# The module opens Spark needs on Java 17 (the list spark-submit adds itself); also used by scripts/cluster.sh.
+ATLAS_JAVA17_OPENS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
+  -Dio.netty.tryReflectionSetAccessible=true)
+
+# atlas_wait_peak_rss PID: waits for PID to end, then sets ATLAS_PEAK_RSS_KIB (its VmHWM, polled
+# every second) and ATLAS_EXIT (its exit code).
+atlas_wait_peak_rss() {
+  local pid=$1 hwm
+  ATLAS_PEAK_RSS_KIB=0
+  while kill -0 "$pid" 2>/dev/null; do
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [[ -n "$hwm" && "$hwm" -gt "$ATLAS_PEAK_RSS_KIB" ]] && ATLAS_PEAK_RSS_KIB=$hwm
+    sleep 1
+  done
+  ATLAS_EXIT=0
+  wait "$pid" || ATLAS_EXIT=$?
+}
+
 atlas_find_jar() {
   ATLAS_JAR="$(ls "$ATLAS_ROOT"/jobs/target/hessian-atlas-jobs-*-SNAPSHOT.jar 2>/dev/null | grep -v -- '-spark.jar' | head -1 || true)"
   ATLAS_CP_FILE="$ATLAS_ROOT/jobs/target/classpath.txt"
@@ -36,15 +60,7 @@ atlas_ensure_built() {
 }
 
 atlas_java_command() {
-  # Spark on Java 17 needs these module opens (the list spark-submit adds itself).
-  local opens=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-    --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-    --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-    --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-    --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-    --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
-    --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
-    -Dio.netty.tryReflectionSetAccessible=true)
+  local opens=("${ATLAS_JAVA17_OPENS[@]}")
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
   # ND4J allocates a fresh off-heap buffer per op result; keeping freed buffers (up to 32 MB) in
   # glibc's heap instead of unmapping them saves the page faults: the per-sample pass ran 1.75x

@@ -63,7 +63,7 @@ public final class BatchCurvature {
             INDArray wUp = network.layer(l + 1).weightMatrix();   // (n_{l+1} x n_l)
             if (mode == CurvatureMode.GGN) {
                 int p = network.outputSize();
-                factor[l] = wUp.transpose().mmul(factor[l + 1]).muli(BatchLayout.repeatColumns(fw.fp[l], p));
+                factor[l] = BatchLayout.scaleSampleMajor(wUp.transpose().mmul(factor[l + 1]), fw.fp[l], p);
             } else {
                 // residual r^l = f''(z^l) ⊙ W^{l+1 T} delta^{l+1}
                 INDArray residual = fw.fpp[l] == null ? null : fw.fpp[l].mul(fw.backDelta[l]);

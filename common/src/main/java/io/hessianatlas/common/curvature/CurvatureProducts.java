@@ -1,5 +1,6 @@
 package io.hessianatlas.common.curvature;
 
+import io.hessianatlas.common.nn.BatchLayout;
 import io.hessianatlas.common.nn.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -69,7 +70,7 @@ public final class CurvatureProducts {
             }
             rz[k] = v;
             if (k < depth && v != null) {
-                ra[k] = tile(fw.fp[k], b).muli(v);
+                ra[k] = BatchLayout.scaleVectorMajor(v.dup('c'), fw.fp[k], b);
             }
         }
         INDArray[] out = new INDArray[depth + 1];
@@ -81,9 +82,9 @@ public final class CurvatureProducts {
                     INDArray vt = directionTransposeTimesDelta(directions[k + 1], fw.delta[k + 1], b);
                     t = t == null ? vt : t.addi(vt);
                 }
-                INDArray next = t == null ? null : tile(fw.fp[k], b).muli(t);
+                INDArray next = t == null ? null : BatchLayout.scaleVectorMajor(t, fw.fp[k], b);
                 if (exact && fw.fpp[k] != null && rz[k] != null) {
-                    INDArray second = tile(fw.fpp[k].mul(fw.backDelta[k]), b).muli(rz[k]);
+                    INDArray second = BatchLayout.scaleVectorMajor(rz[k].dup('c'), fw.fpp[k].mul(fw.backDelta[k]), b);
                     next = next == null ? second : next.addi(second);
                 }
                 rdelta = next;
@@ -120,11 +121,6 @@ public final class CurvatureProducts {
             out.get(NDArrayIndex.all(), NDArrayIndex.interval(c * bs, (c + 1) * bs)).assign(vw.transpose().mmul(delta));
         }
         return out;
-    }
-
-    /** {@code (n x B)} tiled b times side by side: {@code [i, c B + s] = x[i, s]}. */
-    static INDArray tile(INDArray x, int b) {
-        return b == 1 ? x.dup() : Nd4j.tile(x, 1, b);
     }
 
     /** {@code (b n x B)} → {@code (n x bB)}: {@code [i, c B + s] = x[c n + i, s]}. */

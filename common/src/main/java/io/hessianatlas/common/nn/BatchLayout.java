@@ -21,6 +21,32 @@ public final class BatchLayout {
         return x.repeat(1, k);
     }
 
+    /**
+     * Scales per-sample blocks in place: {@code x[i, s*k + j] *= d[i, s]} for x {@code (n x kB)}
+     * sample-major and d {@code (n x B)} — that is D_s X_s for every sample, as one broadcast op
+     * on the {@code (n, B, k)} view (no {@code (n x kB)} copy of d). Returns x's values (a new
+     * array when x's layout does not allow a view).
+     */
+    public static INDArray scaleSampleMajor(INDArray x, INDArray d, int k) {
+        long n = x.rows();
+        long b = d.columns();
+        INDArray x3 = x.reshape('c', n, b, k);
+        x3.muli(d.reshape('c', n, b, 1));
+        return x3.reshape('c', n, b * k);
+    }
+
+    /**
+     * Scales per-sample columns of a direction-major block in place: {@code x[i, c*B + s] *= d[i, s]}
+     * for x {@code (n x bB)} ("vector-major": direction c of sample s) and d {@code (n x B)}.
+     */
+    public static INDArray scaleVectorMajor(INDArray x, INDArray d, int b) {
+        long n = x.rows();
+        long bs = d.columns();
+        INDArray x3 = x.reshape('c', n, b, bs);
+        x3.muli(d.reshape('c', n, 1, bs));
+        return x3.reshape('c', n, b * bs);
+    }
+
     /** {@code (1 x kB)} with entry {@code [s*k+j] = x[j, s]}: x {@code (k x B)} flattened sample by sample. */
     public static INDArray sampleMajorRow(INDArray x) {
         return x.transpose().dup('c').reshape('c', 1, x.length());

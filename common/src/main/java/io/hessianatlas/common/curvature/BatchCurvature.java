@@ -85,7 +85,7 @@ public final class BatchCurvature {
         // blocks transposed: [ (W^T Q_s)^T ] = [ Q_s W ]                                     (n' x nB)
         INDArray rightOperand = left.reshape('c', n, b, nUp).permute(2, 1, 0).dup('c').reshape('c', nUp, (long) b * n);
         INDArray q = wt.mmul(rightOperand);                             // [W^T Q_s W]          (n x nB)
-        q.muli(BatchLayout.repeatColumns(fp, (int) n)).muliRowVector(BatchLayout.sampleMajorRow(fp));
+        q = BatchLayout.scaleSampleMajor(q, fp, (int) n).muliRowVector(BatchLayout.sampleMajorRow(fp));
         if (residual != null) {
             q.addi(BatchLayout.tiledIdentity((int) n, b, DataType.DOUBLE).muli(BatchLayout.repeatColumns(residual, (int) n)));
         }

@@ -128,7 +128,7 @@ public final class AnalyzeJob {
             }
             timer.end("spectra", results.size() + " matrices, " + (passes - 1) + " matrix-free passes");
 
-            CurvatureTables.layers(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
+            CurvatureTables.layers(spark, results, options.mode().optionName()).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
             CurvatureTables.spectrum(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("spectrum"));
             CurvatureTables.factors(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("factors"));
             if (options.density()) {

@@ -87,12 +87,12 @@ final class CurvatureTables {
         return spark.createDataFrame(jsc.parallelize(rows, slices), schema);
     }
 
-    static Dataset<Row> layers(SparkSession spark, List<LayerResult> results) {
+    static Dataset<Row> layers(SparkSession spark, List<LayerResult> results, String mode) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult r : results) {
             LayerCurvatureReport rep = r.report;
             rows.add(RowFactory.create(r.layer, r.name, rep == null ? null : rep.fanIn(), rep == null ? null : rep.fanOut(),
-                    r.params, r.samples, modeOf(r, results), r.trace,
+                    r.params, r.samples, mode, r.trace,
                     rep == null ? null : rep.frobenius(), r.lambdaMax(), r.lambdaMin(),
                     rep == null ? null : rep.kfacRelativeError(), r.overlap(),
                     r.overlap() == null ? null : (rep != null && rep.isDense() ? rep.overlapK() : r.lanczos.topValues().length),
@@ -101,15 +101,6 @@ final class CurvatureTables {
                     r.quadrature == null ? null : r.densityPasses));
         }
         return frame(spark, rows, LAYERS);
-    }
-
-    private static String modeOf(LayerResult r, List<LayerResult> all) {
-        for (LayerResult x : all) {
-            if (x.report != null) {
-                return x.report.mode().optionName();
-            }
-        }
-        throw new IllegalStateException("no layer report");
     }
 
     static Dataset<Row> spectrum(SparkSession spark, List<LayerResult> results) {

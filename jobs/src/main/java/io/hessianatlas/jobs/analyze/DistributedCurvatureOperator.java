@@ -32,7 +32,6 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
     private final long count;
     private final long dimension;
     private int passes;
-    private long products;
 
     /**
      * @param layer 1-based layer, or 0 for the whole network (all layers, cross-layer blocks included)
@@ -61,11 +60,6 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
         return passes;
     }
 
-    /** Matrix-vector products so far (Σ block widths). */
-    long products() {
-        return products;
-    }
-
     @Override
     public INDArray apply(INDArray block) {
         int b = (int) block.columns();
@@ -88,7 +82,6 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
                         return x;
                     });
             passes++;
-            products += b;
             return Nd4j.create(total, new long[] {d, b}, 'f').divi(count);
         } catch (RuntimeException e) {
             throw e;

@@ -47,17 +47,12 @@ final class ModelLoader {
         final Kind kind;
         final String digest;
         final List<Transformer> preprocessing;
-        final String mlpFeaturesCol;
-        final String mlpLabelCol;
 
-        Loaded(Network network, Kind kind, String digest, List<Transformer> preprocessing, String featuresCol,
-               String labelCol) {
+        Loaded(Network network, Kind kind, String digest, List<Transformer> preprocessing) {
             this.network = network;
             this.kind = kind;
             this.digest = digest;
             this.preprocessing = preprocessing;
-            this.mlpFeaturesCol = featuresCol;
-            this.mlpLabelCol = labelCol;
         }
     }
 
@@ -94,7 +89,7 @@ final class ModelLoader {
         Path dir = Path.of(model);
         switch (kind) {
             case NATIVE:
-                return new Loaded(NativeModelReader.read(dir), kind, NativeModelReader.digest(dir), List.of(), null, null);
+                return new Loaded(NativeModelReader.read(dir), kind, NativeModelReader.digest(dir), List.of());
             case SPARK_MLP: {
                 MultilayerPerceptronClassificationModel mlp = MultilayerPerceptronClassificationModel.load(model);
                 return fromMlp(mlp, model, kind, List.of());
@@ -118,7 +113,7 @@ final class ModelLoader {
     private static Loaded fromMlp(MultilayerPerceptronClassificationModel mlp, String model, Kind kind,
                                   List<Transformer> pre) {
         Network net = SparkMlpWeights.decode(mlp.getLayers(), mlp.weights().toArray(), "--model " + model);
-        return new Loaded(net, kind, directoryDigest(Path.of(model)), pre, mlp.getFeaturesCol(), mlp.getLabelCol());
+        return new Loaded(net, kind, directoryDigest(Path.of(model)), pre);
     }
 
     private static String sparkMlClass(Path dir) {

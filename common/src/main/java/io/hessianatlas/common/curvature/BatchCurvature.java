@@ -47,23 +47,42 @@ public final class BatchCurvature {
      */
     public static BatchCurvature compute(Network network, INDArray inputs, INDArray targets, CurvatureMode mode,
                                          int lowestLayer) {
-        BatchForward fw = BatchForward.compute(network, inputs, targets, lowestLayer, mode == CurvatureMode.HESSIAN);
+        return propagate(BatchForward.compute(network, inputs, targets, lowestLayer, mode == CurvatureMode.HESSIAN), mode);
+    }
+
+    /**
+     * The same from ã^0 = [x; 1] {@code ((n_0+1) x B)} (see {@link BatchForward#computeAugmented});
+     * its data type (DOUBLE or FLOAT) is the compute type of the propagation.
+     */
+    public static BatchCurvature computeAugmented(Network network, INDArray augmentedInputs, INDArray targets,
+                                                  CurvatureMode mode, int lowestLayer) {
+        return propagate(BatchForward.computeAugmented(network, augmentedInputs, targets, lowestLayer,
+                mode == CurvatureMode.HESSIAN), mode);
+    }
+
+    private static BatchCurvature propagate(BatchForward fw, CurvatureMode mode) {
+        Network network = fw.network;
+        DataType type = fw.dataType();
+        int lowestLayer = fw.lowestLayer;
         int depth = network.depth();
         int b = fw.batchSize;
         Loss loss = network.loss();
-        INDArray[] z = fw.z;
+        INDArray logits = fw.logits;
         INDArray[] factor = mode == CurvatureMode.GGN ? new INDArray[depth + 1] : null;
         INDArray[] q = mode == CurvatureMode.HESSIAN ? new INDArray[depth + 1] : null;
         if (mode == CurvatureMode.GGN) {
-            factor[depth] = loss.hessianFactor(z[depth]);
+            factor[depth] = BatchForward.inType(loss.hessianFactor(logits), type);
         } else {
-            q[depth] = loss.hessian(z[depth]);
+            q[depth] = BatchForward.inType(loss.hessian(logits), type);
         }
         for (int l = depth - 1; l >= lowestLayer; l--) {
-            INDArray wUp = network.layer(l + 1).weightMatrix();   // (n_{l+1} x n_l)
+            INDArray wUp = network.layer(l + 1).weightMatrix(type);   // (n_{l+1} x n_l)
             if (mode == CurvatureMode.GGN) {
                 int p = network.outputSize();
-                factor[l] = BatchLayout.scaleSampleMajor(wUp.transpose().mmul(factor[l + 1]), fw.fp[l], p);
+                // W^T C into a preallocated row-major result: mmul of a transposed view would copy
+                INDArray wtc = Nd4j.createUninitialized(type, new long[] {wUp.columns(), factor[l + 1].columns()}, 'c');
+                Nd4j.gemm(wUp, factor[l + 1], wtc, true, false, 1.0, 0.0);
+                factor[l] = BatchLayout.scaleSampleMajor(wtc, fw.fp[l], p);
             } else {
                 // residual r^l = f''(z^l) ⊙ W^{l+1 T} delta^{l+1}
                 INDArray residual = fw.fpp[l] == null ? null : fw.fpp[l].mul(fw.backDelta[l]);
@@ -87,7 +106,7 @@ public final class BatchCurvature {
         INDArray q = wt.mmul(rightOperand);                             // [W^T Q_s W]          (n x nB)
         q = BatchLayout.scaleSampleMajor(q, fp, (int) n).muliRowVector(BatchLayout.sampleMajorRow(fp));
         if (residual != null) {
-            q.addi(BatchLayout.tiledIdentity((int) n, b, DataType.DOUBLE).muli(BatchLayout.repeatColumns(residual, (int) n)));
+            q.addi(BatchLayout.tiledIdentity((int) n, b, q.dataType()).muli(BatchLayout.repeatColumns(residual, (int) n)));
         }
         return q;
     }

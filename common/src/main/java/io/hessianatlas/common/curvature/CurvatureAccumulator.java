@@ -33,6 +33,7 @@ public final class CurvatureAccumulator {
     private final INDArray[] sumF;
     private final INDArray[] sumGradMatrix; // (n x (m+1)): Σ δ ãᵀ
     private final double[] sumTrace;
+    private final INDArray[][] scratch;      // float32 batches: [layer][A, G, grad] per-batch products
     private long count;
     private double lossSum;
     private long correct;
@@ -48,6 +49,7 @@ public final class CurvatureAccumulator {
         sumF = new INDArray[k];
         sumGradMatrix = new INDArray[k];
         sumTrace = new double[k];
+        scratch = new INDArray[k][3];
         for (int i = 0; i < k; i++) {
             DenseLayer layer = network.layer(layers[i]);
             long m1 = layer.fanIn() + 1L;
@@ -87,26 +89,49 @@ public final class CurvatureAccumulator {
             long m1 = network.layer(l).fanIn() + 1L;
             INDArray aug = batch.augmentedInput(l);
             INDArray delta = batch.delta(l);
-            Nd4j.gemm(aug, aug, sumA[i], false, true, 1.0, 1.0);
-            Nd4j.gemm(delta, aug, sumGradMatrix[i], false, true, 1.0, 1.0);
+            addProduct(aug, aug, sumA[i], i, 0);
+            addProduct(delta, aug, sumGradMatrix[i], i, 2);
             if (batch.mode() == CurvatureMode.GGN) {
                 INDArray c = batch.factor(l);
-                Nd4j.gemm(c, c, sumG[i], false, true, 1.0, 1.0);
+                addProduct(c, c, sumG[i], i, 1);
             } else {
-                sumG[i].addi(batch.exactCurvature(l).reshape('c', n, b, n).sum(1));
+                sumG[i].addi(toDouble(batch.exactCurvature(l)).reshape('c', n, b, n).sum(1));
             }
             sumTrace[i] += scores.traceSum(i);
             if (sumHr[i] != null) {
-                INDArray augT = aug.transpose().dup('c');                                      // (B x m1)
+                INDArray augT = toDouble(aug).transpose().dup('c');                                      // (B x m1)
                 INDArray x = augT.reshape('c', b, m1, 1).mul(augT.reshape('c', b, 1, m1)).reshape('c', b, m1 * m1);
-                INDArray y = batch.perSampleCurvature(l).reshape('c', b, n * n);
+                INDArray y = toDouble(batch.perSampleCurvature(l)).reshape('c', b, n * n);
                 Nd4j.gemm(x, y, sumHr[i], true, false, 1.0, 1.0);
             }
             if (sumF[i] != null) {
-                INDArray u = BatchLayout.columnKron(aug, delta, 1);                            // (m1 n x B)
+                INDArray u = BatchLayout.columnKron(toDouble(aug), toDouble(delta), 1);                            // (m1 n x B)
                 Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
             }
         }
+    }
+
+    /**
+     * sum += x yᵀ. A float64 batch accumulates in the GEMM itself (beta = 1); a float32 batch forms
+     * its product in float32 (the fast part) and adds it to the float64 sum, so the error of a sum
+     * over many batches stays that of one batch's float32 product.
+     */
+    private void addProduct(INDArray x, INDArray y, INDArray sum, int layerIndex, int slot) {
+        if (x.dataType() == DataType.DOUBLE) {
+            Nd4j.gemm(x, y, sum, false, true, 1.0, 1.0);
+            return;
+        }
+        INDArray product = scratch[layerIndex][slot];
+        if (product == null) {
+            product = Nd4j.createUninitialized(x.dataType(), sum.shape(), 'c');
+            scratch[layerIndex][slot] = product;
+        }
+        Nd4j.gemm(x, y, product, false, true, 1.0, 0.0);
+        sum.addi(product.castTo(DataType.DOUBLE));
+    }
+
+    private static INDArray toDouble(INDArray x) {
+        return x.dataType() == DataType.DOUBLE ? x : x.castTo(DataType.DOUBLE);
     }
 
     public long count() {

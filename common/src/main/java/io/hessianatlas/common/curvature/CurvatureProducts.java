@@ -74,7 +74,7 @@ public final class CurvatureProducts {
             }
         }
         INDArray[] out = new INDArray[depth + 1];
-        INDArray rdelta = rz[depth] == null ? null : net.loss().hessianTimes(fw.z[depth], rz[depth]);
+        INDArray rdelta = rz[depth] == null ? null : net.loss().hessianTimes(fw.logits, rz[depth]);
         for (int k = depth; k >= loOut; k--) {
             if (k < depth) {
                 INDArray t = rdelta == null ? null : net.layer(k + 1).weightMatrix().transpose().mmul(rdelta);

@@ -1,10 +1,9 @@
 package io.hessianatlas.common.curvature;
 
 import io.hessianatlas.common.linalg.SymmetricEigen;
+import io.hessianatlas.common.nn.BatchLayout;
 import io.hessianatlas.common.nn.Network;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Cheap exact per-sample scores of one mini-batch (DESIGN.md §4), for every analysed layer:
@@ -75,18 +74,20 @@ public final class SampleScores {
         for (int li = 0; li < layers.length; li++) {
             int l = layers[li];
             int n = network.layer(l).fanOut();
-            INDArray aug = batch.augmentedInput(l);
-            double[] augNorm2 = aug.mul(aug).sum(0).data().asDouble();
-            double[] deltaNorm2 = batch.delta(l).mul(batch.delta(l)).sum(0).data().asDouble();
-            double[] traceQ;
+            // one bulk copy per array, then plain loops: no ND4J op (and no allocation) per reduction
+            double[] augNorm2 = BatchLayout.columnSquaredNorms(BatchLayout.rowMajorValues(batch.augmentedInput(l)), b);
+            double[] deltaNorm2 = BatchLayout.columnSquaredNorms(BatchLayout.rowMajorValues(batch.delta(l)), b);
+            double[] values;
+            int k;
             if (batch.mode() == CurvatureMode.GGN) {
-                INDArray c = batch.factor(l);
-                traceQ = c.mul(c).sum(0).reshape('c', b, p).sum(1).data().asDouble();
+                values = BatchLayout.rowMajorValues(batch.factor(l));                 // C (n x pB)
+                k = p;
             } else {
-                INDArray q = batch.exactCurvature(l);
-                INDArray diag = q.mul(io.hessianatlas.common.nn.BatchLayout.tiledIdentity(n, b, DataType.DOUBLE));
-                traceQ = diag.sum(0).reshape('c', b, n).sum(1).data().asDouble();
+                values = BatchLayout.rowMajorValues(batch.exactCurvature(l));         // Q (n x nB)
+                k = n;
             }
+            double[] traceQ = batch.mode() == CurvatureMode.GGN
+                    ? blockFrobenius2(values, n, b, p) : blockTraces(values, n, b);
             trace[li] = new double[b];
             grad[li] = new double[b];
             for (int s = 0; s < b; s++) {
@@ -95,23 +96,122 @@ public final class SampleScores {
             }
             if (withLambdaMax) {
                 lambda[li] = new double[b];
-                int k;
                 double[] grams;
-                if (batch.mode() == CurvatureMode.GGN && p < n) {
-                    INDArray c = batch.factor(l).reshape('c', n, b, p).permute(1, 2, 0).dup('c'); // (B x p x n)
-                    grams = Nd4j.matmul(c, c.permute(0, 2, 1).dup('c')).data().asDouble();     // (B x p x p)
-                    k = p;
+                if (batch.mode() == CurvatureMode.GGN) {
+                    // the smaller Gram matrix of C_s: C_sᵀ C_s (p x p) or C_s C_sᵀ (n x n), same non-zero spectrum
+                    if (p < n) {
+                        grams = factorGrams(values, n, b, p);
+                        k = p;
+                    } else {
+                        grams = factorOuterGrams(values, n, b, p);
+                        k = n;
+                    }
                 } else {
-                    grams = batch.perSampleCurvature(l).data().asDouble();                      // (B x n x n)
-                    k = n;
+                    grams = null;
                 }
                 for (int s = 0; s < b; s++) {
-                    double top = eigen.largestEigenvalue(grams, s * k * k, k);
+                    double top = grams != null ? eigen.largestEigenvalue(grams, s * k * k, k)
+                            // exact Q_s is row i of block s: entry (i, j) at i*nB + s*n + j
+                            : eigen.largestEigenvalue(values, s * n, n, n * b);
                     lambda[li][s] = augNorm2[s] * Math.max(top, 0.0);
                 }
             }
         }
         return new SampleScores(b, p, layers.clone(), loss, output, predicted, trace, lambda, grad);
+    }
+
+    /** ||C_s||_F² per sample of C {@code (n x kB)} sample-major, row-major values. */
+    private static double[] blockFrobenius2(double[] c, int n, int b, int k) {
+        double[] out = new double[b];
+        int cols = k * b;
+        for (int i = 0; i < n; i++) {
+            int row = i * cols;
+            for (int s = 0; s < b; s++) {
+                int o = row + s * k;
+                double t = 0;
+                for (int j = 0; j < k; j++) {
+                    double v = c[o + j];
+                    t += v * v;
+                }
+                out[s] += t;
+            }
+        }
+        return out;
+    }
+
+    /** tr Q_s per sample of Q {@code (n x nB)} sample-major, row-major values. */
+    private static double[] blockTraces(double[] q, int n, int b) {
+        double[] out = new double[b];
+        int cols = n * b;
+        for (int s = 0; s < b; s++) {
+            double t = 0;
+            for (int i = 0; i < n; i++) {
+                t += q[i * cols + s * n + i];
+            }
+            out[s] = t;
+        }
+        return out;
+    }
+
+    /**
+     * C_sᵀ C_s {@code (k x k)} for every sample of C {@code (n x kB)} sample-major (row-major values),
+     * returned as B consecutive row-major blocks. Streams C once; only the upper triangle is summed.
+     */
+    static double[] factorGrams(double[] c, int n, int b, int k) {
+        double[] g = new double[b * k * k];
+        int cols = k * b;
+        for (int i = 0; i < n; i++) {
+            int row = i * cols;
+            for (int s = 0; s < b; s++) {
+                int o = row + s * k;
+                int go = s * k * k;
+                for (int a = 0; a < k; a++) {
+                    double ca = c[o + a];
+                    if (ca == 0.0) {
+                        continue;   // dead ReLU units zero whole rows of C_s
+                    }
+                    int ga = go + a * k;
+                    for (int e = a; e < k; e++) {
+                        g[ga + e] += ca * c[o + e];
+                    }
+                }
+            }
+        }
+        mirrorUpper(g, b, k);
+        return g;
+    }
+
+    /** C_s C_sᵀ {@code (n x n)} for every sample of C {@code (n x kB)} sample-major (row-major values). */
+    static double[] factorOuterGrams(double[] c, int n, int b, int k) {
+        double[] g = new double[b * n * n];
+        int cols = k * b;
+        for (int s = 0; s < b; s++) {
+            int go = s * n * n;
+            for (int i = 0; i < n; i++) {
+                int oi = i * cols + s * k;
+                for (int j = i; j < n; j++) {
+                    int oj = j * cols + s * k;
+                    double t = 0;
+                    for (int a = 0; a < k; a++) {
+                        t += c[oi + a] * c[oj + a];
+                    }
+                    g[go + i * n + j] = t;
+                }
+            }
+        }
+        mirrorUpper(g, b, n);
+        return g;
+    }
+
+    private static void mirrorUpper(double[] g, int b, int k) {
+        for (int s = 0; s < b; s++) {
+            int go = s * k * k;
+            for (int a = 0; a < k; a++) {
+                for (int e = a + 1; e < k; e++) {
+                    g[go + e * k + a] = g[go + a * k + e];
+                }
+            }
+        }
     }
 
     public int batchSize() {

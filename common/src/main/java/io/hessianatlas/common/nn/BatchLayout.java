@@ -75,4 +75,27 @@ public final class BatchLayout {
         INDArray cr = c.dup('c').reshape('c', 1, n, cols);
         return xr.mul(cr).reshape('c', m * n, cols);
     }
+
+    /**
+     * The values of a rank-2 x {@code (n x k)} as a row-major float64 Java array (entry (i, j) at
+     * {@code i*k + j}): one bulk copy (with conversion for FLOAT), so the reductions that follow are
+     * plain loops rather than one ND4J op each.
+     */
+    public static double[] rowMajorValues(INDArray x) {
+        boolean packed = x.ordering() == 'c' && x.offset() == 0 && x.elementWiseStride() == 1
+                && x.data().length() == x.length();
+        return (packed ? x : x.dup('c')).data().asDouble();
+    }
+
+    /** Σ_i x[i, j]² per column j of row-major values of an {@code (n x cols)} matrix. */
+    public static double[] columnSquaredNorms(double[] x, int cols) {
+        double[] out = new double[cols];
+        for (int o = 0; o < x.length; o += cols) {
+            for (int j = 0; j < cols; j++) {
+                double v = x[o + j];
+                out[j] += v * v;
+            }
+        }
+        return out;
+    }
 }

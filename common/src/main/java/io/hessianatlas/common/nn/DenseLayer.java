@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -21,8 +22,11 @@ public final class DenseLayer implements Serializable {
     private final double[] weights;
     private final double[] bias;
     private final Activation activation;
-    private transient INDArray weightCache;
-    private transient INDArray biasCache;
+    private transient volatile INDArray weightCache;
+    private transient volatile INDArray biasCache;
+    private transient volatile INDArray weightCache32;
+    private transient volatile INDArray augmentedCache64;
+    private transient volatile INDArray augmentedCache32;
 
     /**
      * @param weights W row-major, length fanOut * fanIn ({@code weights[i*fanIn + j] = W[i][j]})
@@ -101,6 +105,50 @@ public final class DenseLayer implements Serializable {
             weightCache = Nd4j.create(weights, new long[] {fanOut, fanIn}, 'c');
         }
         return weightCache;
+    }
+
+    /**
+     * W in the compute type {@code type} (DOUBLE or FLOAT), {@code (fanOut x fanIn)} (cached; do not modify).
+     */
+    public INDArray weightMatrix(DataType type) {
+        if (type == DataType.DOUBLE) {
+            return weightMatrix();
+        }
+        checkComputeType(type);
+        if (weightCache32 == null) {
+            weightCache32 = weightMatrix().castTo(DataType.FLOAT);
+        }
+        return weightCache32;
+    }
+
+    /**
+     * W̃ = [W | b] in the compute type {@code type}, {@code (fanOut x (fanIn+1))}, so that
+     * z = W̃ ã with ã = [a; 1] is one GEMM (cached; do not modify).
+     */
+    public INDArray augmentedWeightMatrix(DataType type) {
+        checkComputeType(type);
+        INDArray cached = type == DataType.DOUBLE ? augmentedCache64 : augmentedCache32;
+        if (cached == null) {
+            double[] w = new double[fanOut * (fanIn + 1)];
+            for (int i = 0; i < fanOut; i++) {
+                System.arraycopy(weights, i * fanIn, w, i * (fanIn + 1), fanIn);
+                w[i * (fanIn + 1) + fanIn] = bias[i];
+            }
+            cached = Nd4j.create(w, new long[] {fanOut, fanIn + 1}, 'c');
+            if (type == DataType.DOUBLE) {
+                augmentedCache64 = cached;
+            } else {
+                cached = cached.castTo(DataType.FLOAT);
+                augmentedCache32 = cached;
+            }
+        }
+        return cached;
+    }
+
+    private static void checkComputeType(DataType type) {
+        if (type != DataType.DOUBLE && type != DataType.FLOAT) {
+            throw new IllegalArgumentException("compute type " + type + " is not supported, expected DOUBLE or FLOAT");
+        }
     }
 
     /** b as a float64 {@code (fanOut x 1)} column (cached; do not modify). */

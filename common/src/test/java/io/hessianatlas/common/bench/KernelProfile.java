@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Where one mini-batch's time goes (a profile printed by a main, not a test): forward + curvature
  * propagation, per-sample scores with and without λ_max, and accumulation, for a 784-256-128-10
  * ReLU softmax network (kronecker layers 1-2, dense layer 3) in ggn mode on one thread.
- * Usage: KernelProfile [batch] [iterations]
+ * Usage: KernelProfile [batch] [iterations] [dense-budget-mb, 0 = kronecker only]
  */
 public final class KernelProfile {
     private KernelProfile() {
@@ -32,6 +32,7 @@ public final class KernelProfile {
     public static void main(String[] args) {
         int b = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int iters = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        long denseBudgetMb = args.length > 2 ? Long.parseLong(args[2]) : 256;
         NativeRuntime.configure(1);
         int[] w = {784, 256, 128, 10};
         Random r = new Random(1);
@@ -44,7 +45,7 @@ public final class KernelProfile {
             layers.add(new DenseLayer("fc" + l, w[l], w[l - 1], wt, null, l == 3 ? Activation.IDENTITY : Activation.RELU));
         }
         Network net = new Network(layers, Loss.SOFTMAX_CROSS_ENTROPY);
-        CurvaturePlan plan = CurvaturePlan.of(net, CurvatureMode.GGN, null, 256L << 20, false, false);
+        CurvaturePlan plan = CurvaturePlan.of(net, CurvatureMode.GGN, null, denseBudgetMb << 20, false, false);
         INDArray x = Nd4j.rand(DataType.DOUBLE, 784, b);
         int[] cls = new int[b];
         for (int s = 0; s < b; s++) {

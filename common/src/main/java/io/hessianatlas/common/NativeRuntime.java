@@ -5,7 +5,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The one place that configures the ND4J runtime of a JVM: float64 default data type, and the
- * number of BLAS threads. Spark runs one task per core, so executors use one BLAS thread each
+ * number of BLAS and libnd4j (OpenMP) threads. Spark runs one task per core, so executors use one BLAS thread each
  * (measured here: one thread was twice as fast as two at 512^3 with both cores busy).
  * Thread settings only apply to the CPU backend; on other backends they are a no-op.
  */
@@ -27,6 +27,11 @@ public final class NativeRuntime {
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
             if (blasThreads > 0 && isCpuBackend()) {
                 Nd4j.factory().blas().setMaxThreads(blasThreads);
+                // libnd4j's own (OpenMP) threads for element-wise, broadcast and batched ops: left at the
+                // core count, each of the executor's concurrent tasks spun up a full team, and two tasks on
+                // two cores fought over them (local[2] ran 1.2x local[1])
+                Nd4j.getEnvironment().setMaxThreads(blasThreads);
+                Nd4j.getEnvironment().setMaxMasterThreads(blasThreads);
             }
             configured = true;
         }

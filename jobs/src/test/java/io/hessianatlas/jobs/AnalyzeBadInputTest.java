@@ -104,6 +104,7 @@ class AnalyzeBadInputTest {
         c.add(new Case("--top-k 0", 2, d -> with(good(d), "--top-k", "0"), "--top-k"));
         c.add(new Case("--batch-size 0", 2, d -> set(good(d), "--batch-size", "0"), "--batch-size"));
         c.add(new Case("--mode foo", 2, d -> with(good(d), "--mode", "foo"), "--mode", "foo"));
+        c.add(new Case("--precision float16", 2, d -> with(good(d), "--precision", "float16"), "--precision", "float16"));
         c.add(new Case("--spectrum foo", 2, d -> with(good(d), "--spectrum", "foo"), "--spectrum", "foo"));
         c.add(new Case("--format foo", 2, d -> with(good(d), "--format", "foo"), "--format", "foo"));
         c.add(new Case("--sample-fraction 0", 2, d -> with(good(d), "--sample-fraction", "0"), "--sample-fraction"));

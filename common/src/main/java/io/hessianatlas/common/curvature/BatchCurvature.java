@@ -18,8 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   hessian   Q^l = D_l W^{l+1 T} Q^{l+1} W^{l+1} D_l + diag(f_l''(z^l) ⊙ W^{l+1 T} delta^{l+1})
  * </pre>
  * Every step is one or two GEMMs over the whole batch plus a few element-wise ops: per-sample
- * matrices are kept "sample-major" (see {@link BatchLayout}): C^l is {@code (n_l x pB)}, exact Q^l is
- * {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are not back-propagated.
+ * matrices are kept "sample-major" (see {@link BatchLayout}): C^l is {@code (n_l x pB)} (held as its
+ * transpose, {@code (pB x n_l)} row-major, so that C_sᵀ of each sample is one contiguous block), exact
+ * Q^l is {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are not back-propagated.
  *
  * <p>Instances are immutable results; they hold ND4J arrays and must not leave the thread/task
  * that made them.
@@ -27,7 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class BatchCurvature {
     private final BatchForward forward;
     private final CurvatureMode mode;
-    private final INDArray[] factors;         // ggn: [l] = C^l (n_l x pB)
+    private final INDArray[] factors;         // ggn: [l] = C^lᵀ rows (pB x n_l), see factorRows
     private final INDArray[] exactQ;          // hessian: [l] = Q^l (n_l x n_l B)
 
     private BatchCurvature(BatchForward forward, CurvatureMode mode, INDArray[] factors, INDArray[] exactQ) {
@@ -71,18 +72,15 @@ public final class BatchCurvature {
         INDArray[] factor = mode == CurvatureMode.GGN ? new INDArray[depth + 1] : null;
         INDArray[] q = mode == CurvatureMode.HESSIAN ? new INDArray[depth + 1] : null;
         if (mode == CurvatureMode.GGN) {
-            factor[depth] = BatchForward.inType(loss.hessianFactor(logits), type);
+            // rows layout: C^Lᵀ, row s·p + a = column a of S_s
+            factor[depth] = BatchForward.inType(loss.hessianFactor(logits), type).transpose().dup('c');
         } else {
             q[depth] = BatchForward.inType(loss.hessian(logits), type);
         }
         for (int l = depth - 1; l >= lowestLayer; l--) {
             INDArray wUp = network.layer(l + 1).weightMatrix(type);   // (n_{l+1} x n_l)
             if (mode == CurvatureMode.GGN) {
-                int p = network.outputSize();
-                // W^T C into a preallocated row-major result: mmul of a transposed view would copy
-                INDArray wtc = Nd4j.createUninitialized(type, new long[] {wUp.columns(), factor[l + 1].columns()}, 'c');
-                Nd4j.gemm(wUp, factor[l + 1], wtc, true, false, 1.0, 0.0);
-                factor[l] = BatchLayout.scaleSampleMajor(wtc, fw.fp[l], p);
+                factor[l] = propagateFactorRows(wUp, factor[l + 1], fw.fp[l], network.outputSize(), b);
             } else {
                 // residual r^l = f''(z^l) ⊙ W^{l+1 T} delta^{l+1}
                 INDArray residual = fw.fpp[l] == null ? null : fw.fpp[l].mul(fw.backDelta[l]);
@@ -90,6 +88,20 @@ public final class BatchCurvature {
             }
         }
         return new BatchCurvature(fw, mode, factor, q);
+    }
+
+    /**
+     * One GGN factor step in the rows layout: C^lᵀ = (C^{l+1}ᵀ W) scaled per sample by D_s,
+     * {@code (pB x n')} times W {@code (n' x n)} into a preallocated {@code (pB x n)}, then
+     * {@code [s·p + a, i] *= f'(z)[i, s]} as one broadcast on the {@code (B, p, n)} view.
+     */
+    private static INDArray propagateFactorRows(INDArray w, INDArray upRows, INDArray fp, int p, int b) {
+        long n = w.columns();
+        INDArray rows = Nd4j.createUninitialized(w.dataType(), new long[] {upRows.rows(), n}, 'c');
+        Nd4j.gemm(upRows, w, rows, false, false, 1.0, 0.0);
+        INDArray fpRows = fp.transpose().dup('c');                                     // (B x n)
+        rows.reshape('c', b, p, n).muli(fpRows.reshape('c', b, 1, n));
+        return rows;
     }
 
     /**
@@ -159,8 +171,20 @@ public final class BatchCurvature {
         return forward.delta[l];
     }
 
-    /** GGN square-root factor C^l, {@code (n_l x pB)} sample-major (ggn mode only). */
+    /**
+     * GGN square-root factor C^l, {@code (n_l x pB)} sample-major (ggn mode only): a transposed
+     * view of {@link #factorRows(int)}, no copy.
+     */
     public INDArray factor(int l) {
+        return factorRows(l).transpose();
+    }
+
+    /**
+     * The GGN factor in the rows layout the propagation keeps, {@code (pB x n_l)} row-major:
+     * row {@code s·p + a} is column a of C^l_s, so each sample's C_sᵀ {@code (p x n_l)} is one
+     * contiguous block (ggn mode only).
+     */
+    public INDArray factorRows(int l) {
         check(l);
         if (factors == null) {
             throw new IllegalStateException("the square-root factor exists in ggn mode only");
@@ -189,8 +213,9 @@ public final class BatchCurvature {
             return exactQ[l].reshape('c', n, batchSize, n).permute(1, 0, 2).dup('c');
         }
         int p = forward.network.outputSize();
-        INDArray c = factors[l].reshape('c', n, batchSize, p).permute(1, 0, 2).dup('c'); // (B x n x p)
-        return Nd4j.matmul(c, c.permute(0, 2, 1).dup('c'));
+        INDArray ct = factors[l].reshape('c', batchSize, p, n);                          // C_sᵀ (B x p x n)
+        INDArray q = Nd4j.createUninitialized(ct.dataType(), new long[] {batchSize, n, n}, 'c');
+        return Nd4j.matmul(ct, ct, q, true, false, false);
     }
 
     private void check(int l) {

@@ -1,5 +1,7 @@
 package io.hessianatlas.common.curvature;
 
+import io.hessianatlas.common.BatchWorkspace;
+import io.hessianatlas.common.linalg.SymmetricRankUpdate;
 import io.hessianatlas.common.nn.BatchLayout;
 import io.hessianatlas.common.nn.DenseLayer;
 import io.hessianatlas.common.nn.Network;
@@ -13,8 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * arrays; {@link #toSums()} turns them into serializable {@link CurvatureSums}.
  *
  * <pre>
- *   Σ ã ãᵀ          += Ã Ãᵀ                         Ã ((m+1) x B)
- *   Σ Q   (ggn)     += C Cᵀ                         C (n x pB) sample-major
+ *   Σ ã ãᵀ          += Ã Ãᵀ                         Ã ((m+1) x B), symmetric rank-k update
+ *   Σ Q   (ggn)     += C Cᵀ                         C (n x pB) sample-major, held as Cᵀ (pB x n); rank-k update
  *   Σ Q   (hessian) += Σ_s Q_s                      block sum of (n x nB)
  *   Σ H  (R-layout) += Xᵀ Y, X[s, j(m+1)+j'] = ã_j ã_j',  Y[s, i n + i'] = Q_s[i, i']
  *                      (one GEMM with inner dimension B; permuted once into θ order in toSums)
@@ -89,11 +91,10 @@ public final class CurvatureAccumulator {
             long m1 = network.layer(l).fanIn() + 1L;
             INDArray aug = batch.augmentedInput(l);
             INDArray delta = batch.delta(l);
-            addProduct(aug, aug, sumA[i], i, 0);
-            addProduct(delta, aug, sumGradMatrix[i], i, 2);
+            addGram(aug, sumA[i], i, 0);
+            addProduct(delta, false, aug, true, sumGradMatrix[i], i, 2);
             if (batch.mode() == CurvatureMode.GGN) {
-                INDArray c = batch.factor(l);
-                addProduct(c, c, sumG[i], i, 1);
+                addGram(batch.factorRows(l).transpose(), sumG[i], i, 1);                       // C (n x pB)
             } else {
                 sumG[i].addi(toDouble(batch.exactCurvature(l)).reshape('c', n, b, n).sum(1));
             }
@@ -112,21 +113,41 @@ public final class CurvatureAccumulator {
     }
 
     /**
-     * sum += x yᵀ. A float64 batch accumulates in the GEMM itself (beta = 1); a float32 batch forms
+     * sum += op(x) op(y) (op = transpose when asked). A float64 batch accumulates in the GEMM itself (beta = 1); a float32 batch forms
      * its product in float32 (the fast part) and adds it to the float64 sum, so the error of a sum
      * over many batches stays that of one batch's float32 product.
      */
-    private void addProduct(INDArray x, INDArray y, INDArray sum, int layerIndex, int slot) {
+    private void addProduct(INDArray x, boolean transposeX, INDArray y, boolean transposeY, INDArray sum,
+                            int layerIndex, int slot) {
         if (x.dataType() == DataType.DOUBLE) {
-            Nd4j.gemm(x, y, sum, false, true, 1.0, 1.0);
+            Nd4j.gemm(x, y, sum, transposeX, transposeY, 1.0, 1.0);
             return;
         }
         INDArray product = scratch[layerIndex][slot];
         if (product == null) {
-            product = Nd4j.createUninitialized(x.dataType(), sum.shape(), 'c');
+            product = BatchWorkspace.outside(() -> Nd4j.createUninitialized(x.dataType(), sum.shape(), 'c'));
             scratch[layerIndex][slot] = product;
         }
-        Nd4j.gemm(x, y, product, false, true, 1.0, 0.0);
+        Nd4j.gemm(x, y, product, transposeX, transposeY, 1.0, 0.0);
+        sum.addi(product.castTo(DataType.DOUBLE));
+    }
+
+    /**
+     * sum += x xᵀ as a symmetric rank-k update (half a GEMM's flops; one triangle, completed in
+     * {@link #toSums}); float32 batches through a float32 per-batch product as in {@link #addProduct}.
+     */
+    private void addGram(INDArray x, INDArray sum, int layerIndex, int slot) {
+        if (x.dataType() == DataType.DOUBLE) {
+            SymmetricRankUpdate.update(x, sum, 1.0);
+            return;
+        }
+        INDArray product = scratch[layerIndex][slot];
+        if (product == null) {
+            // zeros: the triangle syrk leaves alone stays 0 in the float64 sum
+            product = BatchWorkspace.outside(() -> Nd4j.zeros(x.dataType(), sum.shape()));
+            scratch[layerIndex][slot] = product;
+        }
+        SymmetricRankUpdate.update(x, product, 0.0);
         sum.addi(product.castTo(DataType.DOUBLE));
     }
 
@@ -153,8 +174,11 @@ public final class CurvatureAccumulator {
             double[] f = sumF[i] == null ? null : sumF[i].dup('c').data().asDouble();
             // vec column-major: g[j*n+i] = (Σ δ ãᵀ)[i, j] -> the transpose, read row-major
             double[] grad = sumGradMatrix[i].transpose().dup('c').data().asDouble();
-            out[i] = new LayerCurvatureSums(layers[i], layer.fanIn(), layer.fanOut(), count,
-                    sumA[i].dup('c').data().asDouble(), sumG[i].dup('c').data().asDouble(), h, f, grad, sumTrace[i]);
+            double[] a = sumA[i].dup('c').data().asDouble();
+            double[] g = sumG[i].dup('c').data().asDouble();
+            SymmetricRankUpdate.symmetrize(a, (int) m1);
+            SymmetricRankUpdate.symmetrize(g, (int) n);
+            out[i] = new LayerCurvatureSums(layers[i], layer.fanIn(), layer.fanOut(), count, a, g, h, f, grad, sumTrace[i]);
         }
         return new CurvatureSums(count, lossSum, correct, out);
     }

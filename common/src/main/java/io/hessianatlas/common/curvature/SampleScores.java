@@ -4,6 +4,7 @@ import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.nn.BatchLayout;
 import io.hessianatlas.common.nn.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Cheap exact per-sample scores of one mini-batch (DESIGN.md §4), for every analysed layer:
@@ -13,8 +14,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   gradNorm_s   = ||δ_s ã_sᵀ||_F = ||δ_s|| ||ã_s||
  * </pre>
  * plus the loss, the output a^L and (softmax) the predicted class. In ggn mode λ_max(Q_s) is taken
- * from the smaller of C_sᵀ C_s (p x p) and C_s C_sᵀ (n x n). The many small eigenproblems are solved
- * in plain Java ({@link SymmetricEigen}) on one bulk copy of the batched Gram matrices.
+ * from the smaller of C_sᵀ C_s (p x p) and C_s C_sᵀ (n x n), all formed by one batched GEMM. The many
+ * small eigenproblems are solved in plain Java ({@link SymmetricEigen}) on one bulk copy of the
+ * Gram matrices; reductions are plain loops over one bulk copy per array.
  * Arrays are indexed {@code [layerIndex][sample]} with layerIndex the position in {@link #layers()}.
  */
 public final class SampleScores {
@@ -75,19 +77,31 @@ public final class SampleScores {
             int l = layers[li];
             int n = network.layer(l).fanOut();
             // one bulk copy per array, then plain loops: no ND4J op (and no allocation) per reduction
-            double[] augNorm2 = BatchLayout.columnSquaredNorms(BatchLayout.rowMajorValues(batch.augmentedInput(l)), b);
-            double[] deltaNorm2 = BatchLayout.columnSquaredNorms(BatchLayout.rowMajorValues(batch.delta(l)), b);
-            double[] values;
-            int k;
+            double[] augNorm2 = BatchLayout.columnSquaredNorms(batch.augmentedInput(l));
+            double[] deltaNorm2 = BatchLayout.columnSquaredNorms(batch.delta(l));
+            double[] traceQ;
+            double[] grams = null;
+            double[] exactQ = null;
+            int k = 0;
             if (batch.mode() == CurvatureMode.GGN) {
-                values = BatchLayout.rowMajorValues(batch.factor(l));                 // C (n x pB)
-                k = p;
+                INDArray rows = batch.factorRows(l);                                  // C_sᵀ blocks (pB x n)
+                if (withLambdaMax) {
+                    // the smaller Gram matrix of C_s, C_sᵀ C_s (p x p) or C_s C_sᵀ (n x n): same non-zero
+                    // spectrum, one batched GEMM on the contiguous C_sᵀ blocks (no copy)
+                    boolean outputSide = p <= n;
+                    k = Math.min(p, n);
+                    INDArray ct = rows.reshape('c', b, p, n);
+                    INDArray g = Nd4j.createUninitialized(rows.dataType(), new long[] {b, k, k}, 'c');
+                    Nd4j.matmul(ct, ct, g, !outputSide, outputSide, false);
+                    grams = BatchLayout.rowMajorValues(g);
+                    traceQ = blockTraces(grams, b, k);                               // tr C_sᵀC_s = ||C_s||²
+                } else {
+                    traceQ = blockSquaredNorms(BatchLayout.rowMajorValues(rows), b);
+                }
             } else {
-                values = BatchLayout.rowMajorValues(batch.exactCurvature(l));         // Q (n x nB)
-                k = n;
+                exactQ = BatchLayout.rowMajorValues(batch.exactCurvature(l));        // Q (n x nB)
+                traceQ = sampleMajorTraces(exactQ, n, b);
             }
-            double[] traceQ = batch.mode() == CurvatureMode.GGN
-                    ? blockFrobenius2(values, n, b, p) : blockTraces(values, n, b);
             trace[li] = new double[b];
             grad[li] = new double[b];
             for (int s = 0; s < b; s++) {
@@ -96,23 +110,10 @@ public final class SampleScores {
             }
             if (withLambdaMax) {
                 lambda[li] = new double[b];
-                double[] grams;
-                if (batch.mode() == CurvatureMode.GGN) {
-                    // the smaller Gram matrix of C_s: C_sᵀ C_s (p x p) or C_s C_sᵀ (n x n), same non-zero spectrum
-                    if (p < n) {
-                        grams = factorGrams(values, n, b, p);
-                        k = p;
-                    } else {
-                        grams = factorOuterGrams(values, n, b, p);
-                        k = n;
-                    }
-                } else {
-                    grams = null;
-                }
                 for (int s = 0; s < b; s++) {
                     double top = grams != null ? eigen.largestEigenvalue(grams, s * k * k, k)
                             // exact Q_s is row i of block s: entry (i, j) at i*nB + s*n + j
-                            : eigen.largestEigenvalue(values, s * n, n, n * b);
+                            : eigen.largestEigenvalue(exactQ, s * n, n, n * b);
                     lambda[li][s] = augNorm2[s] * Math.max(top, 0.0);
                 }
             }
@@ -120,27 +121,35 @@ public final class SampleScores {
         return new SampleScores(b, p, layers.clone(), loss, output, predicted, trace, lambda, grad);
     }
 
-    /** ||C_s||_F² per sample of C {@code (n x kB)} sample-major, row-major values. */
-    private static double[] blockFrobenius2(double[] c, int n, int b, int k) {
+    /** Σ of squares of each of B equal consecutive blocks (||C_s||_F² from the rows layout). */
+    private static double[] blockSquaredNorms(double[] v, int b) {
         double[] out = new double[b];
-        int cols = k * b;
-        for (int i = 0; i < n; i++) {
-            int row = i * cols;
-            for (int s = 0; s < b; s++) {
-                int o = row + s * k;
-                double t = 0;
-                for (int j = 0; j < k; j++) {
-                    double v = c[o + j];
-                    t += v * v;
-                }
-                out[s] += t;
+        int len = v.length / b;
+        for (int s = 0; s < b; s++) {
+            double t = 0;
+            for (int i = s * len, end = i + len; i < end; i++) {
+                t += v[i] * v[i];
             }
+            out[s] = t;
+        }
+        return out;
+    }
+
+    /** Traces of B consecutive row-major {@code (k x k)} blocks. */
+    private static double[] blockTraces(double[] g, int b, int k) {
+        double[] out = new double[b];
+        for (int s = 0; s < b; s++) {
+            double t = 0;
+            for (int a = 0; a < k; a++) {
+                t += g[s * k * k + a * k + a];
+            }
+            out[s] = t;
         }
         return out;
     }
 
     /** tr Q_s per sample of Q {@code (n x nB)} sample-major, row-major values. */
-    private static double[] blockTraces(double[] q, int n, int b) {
+    private static double[] sampleMajorTraces(double[] q, int n, int b) {
         double[] out = new double[b];
         int cols = n * b;
         for (int s = 0; s < b; s++) {
@@ -151,67 +160,6 @@ public final class SampleScores {
             out[s] = t;
         }
         return out;
-    }
-
-    /**
-     * C_sᵀ C_s {@code (k x k)} for every sample of C {@code (n x kB)} sample-major (row-major values),
-     * returned as B consecutive row-major blocks. Streams C once; only the upper triangle is summed.
-     */
-    static double[] factorGrams(double[] c, int n, int b, int k) {
-        double[] g = new double[b * k * k];
-        int cols = k * b;
-        for (int i = 0; i < n; i++) {
-            int row = i * cols;
-            for (int s = 0; s < b; s++) {
-                int o = row + s * k;
-                int go = s * k * k;
-                for (int a = 0; a < k; a++) {
-                    double ca = c[o + a];
-                    if (ca == 0.0) {
-                        continue;   // dead ReLU units zero whole rows of C_s
-                    }
-                    int ga = go + a * k;
-                    for (int e = a; e < k; e++) {
-                        g[ga + e] += ca * c[o + e];
-                    }
-                }
-            }
-        }
-        mirrorUpper(g, b, k);
-        return g;
-    }
-
-    /** C_s C_sᵀ {@code (n x n)} for every sample of C {@code (n x kB)} sample-major (row-major values). */
-    static double[] factorOuterGrams(double[] c, int n, int b, int k) {
-        double[] g = new double[b * n * n];
-        int cols = k * b;
-        for (int s = 0; s < b; s++) {
-            int go = s * n * n;
-            for (int i = 0; i < n; i++) {
-                int oi = i * cols + s * k;
-                for (int j = i; j < n; j++) {
-                    int oj = j * cols + s * k;
-                    double t = 0;
-                    for (int a = 0; a < k; a++) {
-                        t += c[oi + a] * c[oj + a];
-                    }
-                    g[go + i * n + j] = t;
-                }
-            }
-        }
-        mirrorUpper(g, b, n);
-        return g;
-    }
-
-    private static void mirrorUpper(double[] g, int b, int k) {
-        for (int s = 0; s < b; s++) {
-            int go = s * k * k;
-            for (int a = 0; a < k; a++) {
-                for (int e = a + 1; e < k; e++) {
-                    g[go + e * k + a] = g[go + a * k + e];
-                }
-            }
-        }
     }
 
     public int batchSize() {

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 
+import io.hessianatlas.common.BatchWorkspace;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -102,7 +103,7 @@ public final class DenseLayer implements Serializable {
     /** W as a float64 {@code (fanOut x fanIn)} ND4J array (cached; do not modify). */
     public INDArray weightMatrix() {
         if (weightCache == null) {
-            weightCache = Nd4j.create(weights, new long[] {fanOut, fanIn}, 'c');
+            weightCache = BatchWorkspace.outside(() -> Nd4j.create(weights, new long[] {fanOut, fanIn}, 'c'));
         }
         return weightCache;
     }
@@ -116,7 +117,8 @@ public final class DenseLayer implements Serializable {
         }
         checkComputeType(type);
         if (weightCache32 == null) {
-            weightCache32 = weightMatrix().castTo(DataType.FLOAT);
+            INDArray w64 = weightMatrix();
+            weightCache32 = BatchWorkspace.outside(() -> w64.castTo(DataType.FLOAT));
         }
         return weightCache32;
     }
@@ -134,11 +136,10 @@ public final class DenseLayer implements Serializable {
                 System.arraycopy(weights, i * fanIn, w, i * (fanIn + 1), fanIn);
                 w[i * (fanIn + 1) + fanIn] = bias[i];
             }
-            cached = Nd4j.create(w, new long[] {fanOut, fanIn + 1}, 'c');
+            cached = BatchWorkspace.outside(() -> Nd4j.create(w, new long[] {fanOut, fanIn + 1}, 'c').castTo(type));
             if (type == DataType.DOUBLE) {
                 augmentedCache64 = cached;
             } else {
-                cached = cached.castTo(DataType.FLOAT);
                 augmentedCache32 = cached;
             }
         }
@@ -154,7 +155,7 @@ public final class DenseLayer implements Serializable {
     /** b as a float64 {@code (fanOut x 1)} column (cached; do not modify). */
     public INDArray biasColumn() {
         if (biasCache == null) {
-            biasCache = Nd4j.create(bias, new long[] {fanOut, 1}, 'c');
+            biasCache = BatchWorkspace.outside(() -> Nd4j.create(bias, new long[] {fanOut, 1}, 'c'));
         }
         return biasCache;
     }

@@ -6,9 +6,11 @@ import java.util.Random;
 
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.curvature.BatchCurvature;
+import io.hessianatlas.common.curvature.BatchForward;
 import io.hessianatlas.common.curvature.CurvatureAccumulator;
 import io.hessianatlas.common.curvature.CurvatureMode;
 import io.hessianatlas.common.curvature.CurvaturePlan;
+import io.hessianatlas.common.curvature.Precision;
 import io.hessianatlas.common.curvature.SampleScores;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.nn.Activation;
@@ -23,7 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * Where one mini-batch's time goes (a profile printed by a main, not a test): forward + curvature
  * propagation, per-sample scores with and without λ_max, and accumulation, for a 784-256-128-10
  * ReLU softmax network (kronecker layers 1-2, dense layer 3) in ggn mode on one thread.
- * Usage: KernelProfile [batch] [iterations] [dense-budget-mb, 0 = kronecker only]
+ * Usage: KernelProfile [batch] [iterations] [dense-budget-mb, 0 = kronecker only] [float64|float32]
  */
 public final class KernelProfile {
     private KernelProfile() {
@@ -33,6 +35,7 @@ public final class KernelProfile {
         int b = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int iters = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         long denseBudgetMb = args.length > 2 ? Long.parseLong(args[2]) : 256;
+        Precision precision = args.length > 3 ? Precision.parse(args[3]) : Precision.FLOAT64;
         NativeRuntime.configure(1);
         int[] w = {784, 256, 128, 10};
         Random r = new Random(1);
@@ -46,7 +49,7 @@ public final class KernelProfile {
         }
         Network net = new Network(layers, Loss.SOFTMAX_CROSS_ENTROPY);
         CurvaturePlan plan = CurvaturePlan.of(net, CurvatureMode.GGN, null, denseBudgetMb << 20, false, false);
-        INDArray x = Nd4j.rand(DataType.DOUBLE, 784, b);
+        INDArray x = BatchForward.augment(Nd4j.rand(DataType.DOUBLE, 784, b).castTo(precision.dataType()));
         int[] cls = new int[b];
         for (int s = 0; s < b; s++) {
             cls[s] = r.nextInt(10);
@@ -54,13 +57,16 @@ public final class KernelProfile {
         INDArray y = Loss.oneHot(cls, 10);
         SymmetricEigen eig = new SymmetricEigen(256);
         CurvatureAccumulator acc = new CurvatureAccumulator(net, plan);
-        long tProp = 0;
-        long tScores = 0;
-        long tScoresNoLambda = 0;
-        long tAcc = 0;
+        long[] tProp = new long[iters];
+        long[] tScores = new long[iters];
+        long[] tScoresNoLambda = new long[iters];
+        long[] tAcc = new long[iters];
+        long[] tAll = new long[iters];
+        boolean workspace = !Boolean.getBoolean("noWorkspace");
         for (int it = 0; it < iters + 5; it++) {
+            org.nd4j.linalg.api.memory.MemoryWorkspace ws = workspace ? io.hessianatlas.common.BatchWorkspace.open() : null;
             long t0 = System.nanoTime();
-            BatchCurvature bc = BatchCurvature.compute(net, x, y, CurvatureMode.GGN, 1);
+            BatchCurvature bc = BatchCurvature.computeAugmented(net, x, y, CurvatureMode.GGN, 1);
             long t1 = System.nanoTime();
             SampleScores sc = SampleScores.compute(bc, plan.layers(), true, eig);
             long t2 = System.nanoTime();
@@ -68,17 +74,37 @@ public final class KernelProfile {
             long t3 = System.nanoTime();
             acc.add(bc, sc, cls);
             long t4 = System.nanoTime();
+            if (ws != null) {
+                ws.close();
+            }
             if (it >= 5) {
-                tProp += t1 - t0;
-                tScores += t2 - t1;
-                tScoresNoLambda += t3 - t2;
-                tAcc += t4 - t3;
+                tProp[it - 5] = t1 - t0;
+                tScores[it - 5] = t2 - t1;
+                tScoresNoLambda[it - 5] = t3 - t2;
+                tAcc[it - 5] = t4 - t3;
+                tAll[it - 5] = (t2 - t0) + (t4 - t3);
             }
         }
-        double per = 1e6 * iters;
-        System.out.printf("batch %d, per batch: propagate %.2f ms, scores %.2f ms (without lambda_max %.2f ms), "
-                        + "accumulate %.2f ms; samples/s on one thread: %.0f%n",
-                b, tProp / per, tScores / per, tScoresNoLambda / per, tAcc / per,
-                b * 1e9 * iters / (double) (tProp + tScores + tAcc));
+        // medians: this machine is shared, means wander by 30 % between runs
+        System.out.printf("%s batch %d, median per batch: propagate %.2f ms, scores %.2f ms (without lambda_max %.2f ms), "
+                        + "accumulate %.2f ms; samples/s on one thread: %.0f (median), %.0f (mean)%n",
+                precision.optionName(), b, median(tProp), median(tScores), median(tScoresNoLambda), median(tAcc),
+                b * 1e3 / median(tAll), b * 1e9 * iters / (double) java.util.Arrays.stream(tAll).sum());
+        if (Boolean.getBoolean("spread")) {
+            System.out.println(spread("propagate", tProp) + "; " + spread("scores", tScores) + "; " + spread("accumulate", tAcc));
+        }
+    }
+
+    private static String spread(String name, long[] t) {
+        long[] s = t.clone();
+        java.util.Arrays.sort(s);
+        return String.format("%s p10 %.1f p50 %.1f p90 %.1f max %.1f ms", name, s[s.length / 10] / 1e6,
+                s[s.length / 2] / 1e6, s[s.length * 9 / 10] / 1e6, s[s.length - 1] / 1e6);
+    }
+
+    private static double median(long[] t) {
+        long[] s = t.clone();
+        java.util.Arrays.sort(s);
+        return s[s.length / 2] / 1e6;
     }
 }

@@ -23,6 +23,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,9 +99,10 @@ public final class AnalyzeJob {
 
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Network> network = jsc.broadcast(net);
-        JavaRDD<InputBatch> batches = input.rows.javaRDD()
+        // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
+        JavaRDD<InputBatch> batches = input.rows.queryExecution().toRdd().toJavaRDD()
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize(),
-                        options.skipInvalidRows()), true);
+                        input.idType == DataTypes.StringType, options.skipInvalidRows()), true);
         if (needsMatrixFreePasses(options, plan)) {
             // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
             // and is read back one batch at a time
@@ -109,7 +111,7 @@ public final class AnalyzeJob {
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
                 options.overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
-                    CurvaturePassStep.sampleSchema(input.idType));
+                    options.precision(), CurvaturePassStep.sampleSchema(input.idType));
             CurvatureSums sums = pass.sums;
             SkippedRows skipped = options.skipInvalidRows() ? SkippedRows.collect(pass.persisted) : SkippedRows.NONE;
             if (skipped.count > 0) {

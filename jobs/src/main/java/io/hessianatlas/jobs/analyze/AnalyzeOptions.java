@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import io.hessianatlas.common.curvature.CurvatureMode;
+import io.hessianatlas.common.curvature.Precision;
 
 /**
  * The validated, immutable options of one `analyze` run. Built by {@link Builder#build()}, which
@@ -27,6 +28,7 @@ public final class AnalyzeOptions implements Serializable {
     private final boolean overwrite;
     private final String master;
     private final CurvatureMode mode;
+    private final Precision precision;
     private final SpectrumMethod spectrum;
     private final int topK;
     private final int batchSize;
@@ -60,6 +62,7 @@ public final class AnalyzeOptions implements Serializable {
         this.overwrite = b.overwrite;
         this.master = b.master;
         this.mode = b.mode;
+        this.precision = b.precision;
         this.spectrum = b.spectrum;
         this.topK = b.topK;
         this.batchSize = b.batchSize;
@@ -128,6 +131,11 @@ public final class AnalyzeOptions implements Serializable {
 
     public CurvatureMode mode() {
         return mode;
+    }
+
+    /** Floating-point type of the per-sample pass (sums, spectra and matrix-free products stay float64). */
+    public Precision precision() {
+        return precision;
     }
 
     public SpectrumMethod spectrum() {
@@ -245,6 +253,7 @@ public final class AnalyzeOptions implements Serializable {
         m.put("overwrite", overwrite);
         m.put("master", master);
         m.put("mode", mode.optionName());
+        m.put("precision", precision.optionName());
         m.put("spectrum", spectrum.optionName());
         m.put("top-k", topK);
         m.put("batch-size", batchSize);
@@ -281,6 +290,7 @@ public final class AnalyzeOptions implements Serializable {
         private boolean overwrite;
         private String master = "local[*]";
         private CurvatureMode mode = CurvatureMode.GGN;
+        private Precision precision = Precision.FLOAT64;
         private SpectrumMethod spectrum = SpectrumMethod.AUTO;
         private int topK = 20;
         private int batchSize = 256;
@@ -350,6 +360,11 @@ public final class AnalyzeOptions implements Serializable {
 
         public Builder mode(CurvatureMode v) {
             this.mode = v;
+            return this;
+        }
+
+        public Builder precision(Precision v) {
+            this.precision = v;
             return this;
         }
 
@@ -487,6 +502,7 @@ public final class AnalyzeOptions implements Serializable {
             require(eigenvectors >= 0, "--eigenvectors: expected 0 or a positive integer, got " + eigenvectors);
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");
             Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(precision, "precision");
             Objects.requireNonNull(spectrum, "spectrum");
             if (layers != null) {
                 for (int l : layers) {

@@ -3,14 +3,17 @@ package io.hessianatlas.jobs.analyze;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
+import io.hessianatlas.common.BatchWorkspace;
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.curvature.BatchCurvature;
 import io.hessianatlas.common.curvature.CurvatureAccumulator;
 import io.hessianatlas.common.curvature.CurvaturePlan;
+import io.hessianatlas.common.curvature.Precision;
 import io.hessianatlas.common.curvature.SampleScores;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.nn.Network;
 import org.apache.spark.api.java.function.Function2;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
@@ -24,10 +27,12 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
 
     private final Broadcast<Network> network;
     private final CurvaturePlan plan;
+    private final Precision precision;
 
-    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan) {
+    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan, Precision precision) {
         this.network = network;
         this.plan = plan;
+        this.precision = precision;
     }
 
     @Override
@@ -70,11 +75,14 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
                 if (advance()) {
                     InputBatch in = pending;
                     pending = null;
-                    BatchCurvature bc = BatchCurvature.compute(net, in.inputs(), in.targets(), plan.mode(),
-                            plan.lowestLayer());
-                    SampleScores scores = SampleScores.compute(bc, plan.layers(), true, eigen);
-                    acc.add(bc, scores, in.classes);
-                    return new PassRecord.Batch(in.ids, scores);
+                    // every array of the batch lives in the per-batch workspace; scores leave as Java arrays
+                    try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                        BatchCurvature bc = BatchCurvature.computeAugmented(net, in.augmentedInputs(precision.dataType()),
+                                in.targets(), plan.mode(), plan.lowestLayer());
+                        SampleScores scores = SampleScores.compute(bc, plan.layers(), true, eigen);
+                        acc.add(bc, scores, in.classes);
+                        return new PassRecord.Batch(in.ids, scores);
+                    }
                 }
                 if (sumsEmitted) {
                     throw new NoSuchElementException();

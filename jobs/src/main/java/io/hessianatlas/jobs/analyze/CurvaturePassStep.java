@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.hessianatlas.common.curvature.CurvaturePlan;
+import io.hessianatlas.common.curvature.Precision;
 import io.hessianatlas.common.curvature.CurvatureSums;
 import io.hessianatlas.common.nn.Network;
 import org.apache.spark.api.java.JavaRDD;
@@ -43,10 +44,10 @@ final class CurvaturePassStep {
     }
 
     static Result run(SparkSession spark, JavaRDD<InputBatch> batches, Broadcast<Network> network, CurvaturePlan plan,
-                      StructType sampleSchema) {
+                      Precision precision, StructType sampleSchema) {
         Network net = network.value();
         JavaRDD<PassRecord> pass = batches
-                .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan), true)
+                .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan, precision), true)
                 .persist(StorageLevel.DISK_ONLY());
         CurvatureSums sums;
         try {

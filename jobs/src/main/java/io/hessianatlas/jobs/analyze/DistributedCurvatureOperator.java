@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
+import io.hessianatlas.common.BatchWorkspace;
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.curvature.BatchForward;
 import io.hessianatlas.common.curvature.CurvatureProducts;
@@ -12,6 +13,8 @@ import io.hessianatlas.common.nn.Network;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
@@ -118,11 +121,20 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
             if (in.size() == 0) {
                 continue;
             }
-            BatchForward fw = BatchForward.compute(net, in.inputs(), in.targets(), lowest, exact);
-            INDArray[] out = CurvatureProducts.apply(fw, dirs, outs, b, exact);
-            for (int l = 1; l <= depth; l++) {
-                if (out[l] != null) {
-                    acc[l] = acc[l] == null ? out[l] : acc[l].addi(out[l]);
+            // the batch's arrays live in the per-batch workspace; only the running sums outside it
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                BatchForward fw = BatchForward.computeAugmented(net, in.augmentedInputs(DataType.DOUBLE), in.targets(),
+                        lowest, exact);
+                INDArray[] out = CurvatureProducts.apply(fw, dirs, outs, b, exact);
+                for (int l = 1; l <= depth; l++) {
+                    if (out[l] != null) {
+                        INDArray o = out[l];
+                        if (acc[l] == null) {
+                            acc[l] = BatchWorkspace.outside(o::dup);
+                        } else {
+                            acc[l].addi(o);
+                        }
+                    }
                 }
             }
         }

@@ -2,19 +2,24 @@ package io.hessianatlas.jobs.analyze;
 
 import java.io.Serializable;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One validated mini-batch (possibly empty when every row of it was skipped as invalid) of samples in plain arrays: x {@code (n_0 x B)} and the targets y
- * {@code (p x B)}, both column-major (sample s at offset s·n), the sample ids and (softmax) the
- * class indices. Persisted once, it feeds the per-sample pass and every matrix-free pass.
+ * One validated mini-batch (possibly empty when every row of it was skipped as invalid) of samples
+ * in plain arrays: the augmented inputs ã^0 = [x; 1] {@code ((n_0+1) x B)} and the targets y
+ * {@code (p x B)}, both column-major (sample s at offset s·(n_0+1), resp. s·p), the sample ids and
+ * (softmax) the class indices. Persisted once, it feeds the per-sample pass and every matrix-free
+ * pass. Kept augmented and sample-contiguous, as the rows arrive: an ND4J batch is then one copy,
+ * with no transposition and no [x; 1] stacking.
  */
 final class InputBatch implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     final Object[] ids;
-    final double[] x;
+    /** ã^0 column-major: xAug[s*(n_0+1) + j] = x_s[j], xAug[s*(n_0+1) + n_0] = 1. */
+    final double[] xAug;
     final double[] y;
     final int[] classes;
     final int inputWidth;
@@ -23,12 +28,12 @@ final class InputBatch implements Serializable {
     final int skipped;
     final java.util.List<String> skipReasons;
 
-    InputBatch(Object[] ids, double[] x, double[] y, int[] classes, int inputWidth, int outputWidth, int skipped,
+    InputBatch(Object[] ids, double[] xAug, double[] y, int[] classes, int inputWidth, int outputWidth, int skipped,
                java.util.List<String> skipReasons) {
         this.skipped = skipped;
         this.skipReasons = skipReasons;
         this.ids = ids;
-        this.x = x;
+        this.xAug = xAug;
         this.y = y;
         this.classes = classes;
         this.inputWidth = inputWidth;
@@ -39,8 +44,13 @@ final class InputBatch implements Serializable {
         return ids.length;
     }
 
-    INDArray inputs() {
-        return Nd4j.create(x, new long[] {inputWidth, ids.length}, 'f');
+    /**
+     * ã^0 = [x; 1] {@code ((n_0+1) x B)} in {@code type} (DOUBLE or FLOAT), the form
+     * {@link io.hessianatlas.common.curvature.BatchForward#computeAugmented} takes without copies.
+     */
+    INDArray augmentedInputs(DataType type) {
+        INDArray a = Nd4j.create(xAug, new long[] {inputWidth + 1L, ids.length}, 'f');
+        return a.dataType() == type ? a : a.castTo(type);
     }
 
     INDArray targets() {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.hessianatlas.common.curvature.CurvatureMode;
+import io.hessianatlas.common.curvature.Precision;
 import io.hessianatlas.jobs.analyze.AnalyzeJob;
 import io.hessianatlas.jobs.analyze.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.AnalyzeResult;
@@ -57,6 +58,12 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     @Option(names = "--mode", paramLabel = "MODE", description = "ggn (Gauss-Newton) or hessian (exact).")
     String mode;
+
+    @Option(names = "--precision", paramLabel = "TYPE",
+            description = "Floating-point type of the per-sample pass: float64, or float32 (float32 forward, "
+                    + "back-propagation and per-batch products, float64 sums, spectra and matrix-free products; "
+                    + "results within 1e-4 relative of float64).")
+    String precision;
 
     @Option(names = "--spectrum", paramLabel = "METHOD",
             description = "auto (dense where the θ-block fits --dense-budget-mb, else lanczos), dense, kronecker "
@@ -157,6 +164,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
                     .featuresCols(splitColumns(featuresCol)).labelCol(labelCol).idCol(idCol)
                     .out(out).overwrite(overwrite).master(master)
                     .mode(named("--mode", () -> CurvatureMode.parse(mode)))
+                    .precision(named("--precision", () -> Precision.parse(precision)))
                     .spectrum(named("--spectrum", () -> SpectrumMethod.parse(spectrum)))
                     .topK(topK).batchSize(batchSize).denseBudgetMb(denseBudgetMb)
                     .layers(parseLayers(layers)).empiricalFisher(empiricalFisher)

@@ -1,0 +1,122 @@
+package io.hessianatlas.common.linalg;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Arrays;
+
+import io.hessianatlas.common.NativeRuntime;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The symmetric rank-k update {@code C = beta C + X Xᵀ} for X {@code (n x k)} and C {@code (n x n)},
+ * the shape of the factor sums Σ ã ãᵀ and Σ C Cᵀ. BLAS {@code ?syrk} does half the flops of a GEMM
+ * but only updates one triangle: callers update through here and call {@link #symmetrize} once when
+ * they read C.
+ *
+ * <p>ND4J's own {@code Level3.syrk} passes k = 1 (a rank-1 update) in 1.0.0-M2.1, so on the CPU
+ * backend this calls OpenBLAS's {@code cblas_?syrk} (through the bytedeco OpenBLAS preset that
+ * nd4j-native ships, looked up at run time); on any other backend, or if that lookup fails, it
+ * falls back to one ND4J GEMM, which fills both triangles ({@link #symmetrize} is then a no-op in
+ * effect).
+ */
+public final class SymmetricRankUpdate {
+    private static final int COL_MAJOR = 102;   // CBLAS enum values (cblas.h)
+    private static final int UPPER = 121;
+    private static final int NO_TRANS = 111;
+    private static final int TRANS = 112;
+
+    private static final MethodHandle DSYRK;
+    private static final MethodHandle SSYRK;
+
+    static {
+        MethodHandle d = null;
+        MethodHandle s = null;
+        try {
+            Class<?> blas = Class.forName("org.bytedeco.openblas.global.openblas");
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            d = lookup.findStatic(blas, "cblas_dsyrk", MethodType.methodType(void.class, int.class, int.class, int.class,
+                    int.class, int.class, double.class, DoublePointer.class, int.class, double.class, DoublePointer.class,
+                    int.class));
+            s = lookup.findStatic(blas, "cblas_ssyrk", MethodType.methodType(void.class, int.class, int.class, int.class,
+                    int.class, int.class, float.class, FloatPointer.class, int.class, float.class, FloatPointer.class,
+                    int.class));
+        } catch (ReflectiveOperationException | LinkageError e) {
+            d = null;
+            s = null;
+        }
+        DSYRK = d;
+        SSYRK = s;
+    }
+
+    private SymmetricRankUpdate() {
+    }
+
+    /** Whether updates run as BLAS syrk (one triangle) rather than the GEMM fallback. */
+    public static boolean usesSyrk() {
+        return DSYRK != null && NativeRuntime.isCpuBackend();
+    }
+
+    /**
+     * {@code C = beta C + X Xᵀ}, X {@code (n x k)} packed ('c' or 'f'), C {@code (n x n)} packed, both
+     * of one data type (DOUBLE or FLOAT). Only one triangle of C is guaranteed: read it through
+     * {@link #symmetrize}.
+     *
+     * @throws IllegalArgumentException naming both shapes when they do not fit
+     */
+    public static void update(INDArray x, INDArray c, double beta) {
+        long n = x.rows();
+        long k = x.columns();
+        if (x.rank() != 2 || c.rank() != 2 || c.rows() != n || c.columns() != n) {
+            throw new IllegalArgumentException("syrk: X has shape " + Arrays.toString(x.shape()) + ", C has shape "
+                    + Arrays.toString(c.shape()) + ", expected (n x k) and (n x n)");
+        }
+        if (!usesSyrk() || !packed(x) || !packed(c) || x.dataType() != c.dataType()
+                || (x.dataType() != DataType.DOUBLE && x.dataType() != DataType.FLOAT)) {
+            Nd4j.gemm(x, x, c, false, true, 1.0, beta);
+            return;
+        }
+        // C is symmetric in value, so its buffer can be taken as column-major whatever its order.
+        // X 'f' is (n x k) column-major: C = X Xᵀ, no transpose, lda = n. X 'c' is the column-major
+        // (k x n) matrix Xᵀ: C = (Xᵀ)ᵀ Xᵀ, transposed, lda = k.
+        boolean columnMajor = x.ordering() == 'f';
+        int trans = columnMajor ? NO_TRANS : TRANS;
+        int lda = (int) (columnMajor ? n : k);
+        try {
+            if (x.dataType() == DataType.DOUBLE) {
+                DSYRK.invokeExact(COL_MAJOR, UPPER, trans, (int) n, (int) k, 1.0,
+                        new DoublePointer(x.data().addressPointer()), lda, beta,
+                        new DoublePointer(c.data().addressPointer()), (int) n);
+            } else {
+                SSYRK.invokeExact(COL_MAJOR, UPPER, trans, (int) n, (int) k, 1.0f,
+                        new FloatPointer(x.data().addressPointer()), lda, (float) beta,
+                        new FloatPointer(c.data().addressPointer()), (int) n);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cblas syrk failed", t);
+        }
+    }
+
+    /**
+     * Makes the row-major values of an {@code (n x n)} matrix updated by {@link #update} symmetric:
+     * the column-major upper triangle syrk fills is the row-major lower one, copied to the upper.
+     */
+    public static void symmetrize(double[] c, int n) {
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                c[i * n + j] = c[j * n + i];
+            }
+        }
+    }
+
+    private static boolean packed(INDArray a) {
+        return a.offset() == 0 && a.elementWiseStride() == 1 && a.data().length() == a.length()
+                && (a.ordering() == 'c' || a.ordering() == 'f');
+    }
+}

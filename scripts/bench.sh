@@ -7,8 +7,9 @@
 #      θ-block GEMM (on a 64/32 layer, the largest whose block is small enough to hold here),
 #      with flops, samples/s, GFLOP/s and the fraction of the float64 peak;
 #   3. end to end: the synthetic 60,000 x 784-256-128-10 workload through `analyze` (ggn,
-#      kronecker spectra and per-sample scores) on local[1] and local[2]: wall time per phase,
-#      samples/s of the per-sample pass, passes over the data, peak RSS.
+#      kronecker spectra and per-sample scores) on local[1] and local[2], --precision float64 and
+#      float32: wall time per phase, samples/s of the per-sample pass, passes over the data, peak RSS;
+#      then local[2] vs local[1] and float32 vs float64.
 # With --lanczos it also runs scripts/bench-spectra.sh (lanczos top-20 per layer, ~14 min).
 #
 #   scripts/bench.sh [--lanczos] [SAMPLES=60000]
@@ -34,39 +35,50 @@ fi
 
 echo "== end to end: $SAMPLES x 784-256-128-10, ggn, kronecker spectra + per-sample scores"
 atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
-for master in "local[1]" "local[2]"; do
-  dir="$WORK/out-${master//[\[\]]/}"
-  rm -rf "$dir"
-  start=$(date +%s.%N)
-  "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$dir" \
-    --master "$master" --spectrum kronecker >/dev/null 2>"$dir.log" &
-  atlas_wait_peak_rss $!
-  [[ "$ATLAS_EXIT" == 0 ]] || { echo "analyze failed ($ATLAS_EXIT), see $dir.log" >&2; exit 1; }
-  end=$(date +%s.%N)
-  python3 - "$dir/run.json" "$master" "$ATLAS_PEAK_RSS_KIB" "$start" "$end" "$OUT/e2e-${master//[\[\]]/}.json" <<'PY'
+for precision in float64 float32; do
+  for master in "local[1]" "local[2]"; do
+    tag="${master//[\[\]]/}-$precision"
+    dir="$WORK/out-$tag"
+    rm -rf "$dir"
+    start=$(date +%s.%N)
+    "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$dir" \
+      --master "$master" --spectrum kronecker --precision "$precision" >/dev/null 2>"$dir.log" &
+    atlas_wait_peak_rss $!
+    [[ "$ATLAS_EXIT" == 0 ]] || { echo "analyze failed ($ATLAS_EXIT), see $dir.log" >&2; exit 1; }
+    end=$(date +%s.%N)
+    python3 - "$dir/run.json" "$master $precision" "$ATLAS_PEAK_RSS_KIB" "$start" "$end" "$OUT/e2e-$tag.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 t = m["timings_seconds"]
 rows = m["input"]["rows_used"]
-res = {"master": sys.argv[2], "wall_s": float(sys.argv[5]) - float(sys.argv[4]), "phases_s": t,
+res = {"run": sys.argv[2], "wall_s": float(sys.argv[5]) - float(sys.argv[4]), "phases_s": t,
        "pass_samples_per_s": rows / t["pass"], "passes_over_data": m["passes_over_data"],
        "peak_rss_mib": int(sys.argv[3]) // 1024}
 json.dump(res, open(sys.argv[6], "w"), indent=2)
-print(f"{sys.argv[2]:9s} wall {res['wall_s']:6.1f} s  start {t['start']:.1f}  read {t['read']:.1f}  pass {t['pass']:.1f}"
-      f"  spectra {t['spectra']:.1f}  write {t['write']:.1f}  | pass {res['pass_samples_per_s']:.0f} samples/s"
+print(f"{sys.argv[2]:17s} wall {res['wall_s']:5.1f} s  start {t['start']:.1f}  read {t['read']:.1f}  pass {t['pass']:.1f}"
+      f"  spectra {t['spectra']:.1f}  write {t['write']:.1f}  | pass {res['pass_samples_per_s']:6.0f} samples/s"
       f"  | passes {res['passes_over_data']}  | peak RSS {res['peak_rss_mib']} MiB")
 PY
+  done
 done
 python3 - "$OUT" <<'PY'
 import json, sys, os
 out = sys.argv[1]
 b = {"kernels": json.load(open(os.path.join(out, "kernels.json")))}
+rate = {}
+for p in ("float64", "float32"):
+    for m in ("local1", "local2"):
+        r = json.load(open(os.path.join(out, f"e2e-{m}-{p}.json")))
+        b[f"e2e_{m}_{p}"] = r
+        rate[(m, p)] = r["pass_samples_per_s"]
+for p in ("float64", "float32"):
+    b[f"speedup_local2_vs_local1_{p}"] = rate[("local2", p)] / rate[("local1", p)]
+    print(f"{p}: local[2] vs local[1] on the per-sample pass {rate[('local2', p)] / rate[('local1', p)]:.2f}x")
 for m in ("local1", "local2"):
-    b["e2e_" + m] = json.load(open(os.path.join(out, f"e2e-{m}.json")))
-s1 = b["e2e_local1"]["pass_samples_per_s"]; s2 = b["e2e_local2"]["pass_samples_per_s"]
-b["speedup_local2_vs_local1"] = s2 / s1
+    b[f"speedup_float32_vs_float64_{m}"] = rate[(m, "float32")] / rate[(m, "float64")]
+    print(f"{m}: float32 vs float64 on the per-sample pass {rate[(m, 'float32')] / rate[(m, 'float64')]:.2f}x")
 json.dump(b, open(os.path.join(out, "bench.json"), "w"), indent=2)
-print(f"local[2] vs local[1] on the per-sample pass: {s2 / s1:.2f}x; written {out}/bench.json")
+print(f"written {out}/bench.json")
 PY
 if (( LANCZOS )); then
   echo "== matrix-free spectra (scripts/bench-spectra.sh)"

@@ -8,7 +8,8 @@
 #                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback).
 # Environment: ATLAS_JAVA_OPTS (default -Xmx4g), ATLAS_JAVACPP_CACHE (ND4J's native library cache),
 # ATLAS_OFFHEAP_MAX (javacpp's off-heap limit, default 3G: past it javacpp runs the GC to free ND4J
-# buffers), SPARK_LOCAL_IP, MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (see below).
+# buffers), ATLAS_JIT (c1, the default, or full: see below), SPARK_LOCAL_IP,
+# MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (see below).
 ATLAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # The module opens Spark needs on Java 17 (the list spark-submit adds itself); also used by scripts/cluster.sh.
@@ -67,9 +68,14 @@ atlas_java_command() {
   # faster here (20,000 x 784-256-128-10: 8.4 s -> 4.8 s).
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
+  # JIT: the work is native BLAS; on a 2-core machine HotSpot's C2 compiler thread held one core
+  # for the first ~10 s of a run (Spark, Parquet and our loops), so local[2] ran at 1.2x local[1].
+  # C1 only (ATLAS_JIT=c1): the 60,000-sample pass 5.2 s -> 3.9 s, no loss at 240,000 samples.
+  local jit=()
+  [[ "${ATLAS_JIT:-c1}" == "c1" ]] && jit=(-XX:TieredStopAtLevel=1)
   # ATLAS_JAVA_OPTS is split on spaces on purpose (several options in one variable)
   # shellcheck disable=SC2206
-  ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${opens[@]}"
+  ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${jit[@]}" "${opens[@]}"
     -Dorg.bytedeco.javacpp.cachedir="${ATLAS_JAVACPP_CACHE:-$HOME/.cache/hessian-atlas/javacpp}"
     -Dorg.bytedeco.javacpp.maxbytes="${ATLAS_OFFHEAP_MAX:-3G}"
     -Dlog4j2.configurationFile="$ATLAS_ROOT/conf/log4j2.properties"

@@ -126,26 +126,45 @@ public final class BatchLayout {
         Nd4j.getAffinityManager().ensureLocation(x, AffinityManager.Location.HOST);
         ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
         double[] out = new double[cols];
+        // traversed in memory order: down each column for 'f', along each row for 'c'
         boolean columnMajor = x.ordering() == 'f';
         if (type == DataType.DOUBLE) {
             java.nio.DoubleBuffer v = bytes.asDoubleBuffer();
-            for (int j = 0; j < cols; j++) {
-                double t = 0;
-                for (int i = 0; i < rows; i++) {
-                    double e = columnMajor ? v.get(j * rows + i) : v.get(i * cols + j);
-                    t += e * e;
+            if (columnMajor) {
+                for (int j = 0, o = 0; j < cols; j++) {
+                    double t = 0;
+                    for (int i = 0; i < rows; i++, o++) {
+                        double e = v.get(o);
+                        t += e * e;
+                    }
+                    out[j] = t;
                 }
-                out[j] = t;
+            } else {
+                for (int i = 0, o = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++, o++) {
+                        double e = v.get(o);
+                        out[j] += e * e;
+                    }
+                }
             }
         } else {
             java.nio.FloatBuffer v = bytes.asFloatBuffer();
-            for (int j = 0; j < cols; j++) {
-                double t = 0;
-                for (int i = 0; i < rows; i++) {
-                    double e = columnMajor ? v.get(j * rows + i) : v.get(i * cols + j);
-                    t += e * e;
+            if (columnMajor) {
+                for (int j = 0, o = 0; j < cols; j++) {
+                    double t = 0;
+                    for (int i = 0; i < rows; i++, o++) {
+                        double e = v.get(o);
+                        t += e * e;
+                    }
+                    out[j] = t;
                 }
-                out[j] = t;
+            } else {
+                for (int i = 0, o = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++, o++) {
+                        double e = v.get(o);
+                        out[j] += e * e;
+                    }
+                }
             }
         }
         return out;

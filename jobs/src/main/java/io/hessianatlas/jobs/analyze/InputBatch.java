@@ -1,8 +1,12 @@
 package io.hessianatlas.jobs.analyze;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -49,8 +53,20 @@ final class InputBatch implements Serializable {
      * {@link io.hessianatlas.common.curvature.BatchForward#computeAugmented} takes without copies.
      */
     INDArray augmentedInputs(DataType type) {
-        INDArray a = Nd4j.create(xAug, new long[] {inputWidth + 1L, ids.length}, 'f');
-        return a.dataType() == type ? a : a.castTo(type);
+        // one bulk write into the array's buffer (Nd4j.create(double[]) goes element by element)
+        INDArray a = Nd4j.createUninitialized(type, new long[] {inputWidth + 1L, ids.length}, 'f');
+        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
+        ByteBuffer bytes = a.data().asNio().order(ByteOrder.nativeOrder());
+        if (type == DataType.FLOAT) {
+            FloatBuffer f = bytes.asFloatBuffer();
+            for (int i = 0; i < xAug.length; i++) {
+                f.put(i, (float) xAug[i]);
+            }
+        } else {
+            bytes.asDoubleBuffer().put(xAug);
+        }
+        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
+        return a;
     }
 
     INDArray targets() {

@@ -12,6 +12,7 @@ import java.util.Random;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.hessianatlas.common.BatchWorkspace;
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.curvature.BatchCurvature;
 import io.hessianatlas.common.curvature.BatchForward;
@@ -19,6 +20,7 @@ import io.hessianatlas.common.curvature.CurvatureAccumulator;
 import io.hessianatlas.common.curvature.CurvatureMode;
 import io.hessianatlas.common.curvature.CurvaturePlan;
 import io.hessianatlas.common.curvature.CurvatureProducts;
+import io.hessianatlas.common.curvature.Precision;
 import io.hessianatlas.common.curvature.SampleScores;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.nn.Activation;
@@ -26,13 +28,14 @@ import io.hessianatlas.common.nn.DenseLayer;
 import io.hessianatlas.common.nn.Loss;
 import io.hessianatlas.common.nn.Network;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Kernel benchmark on one thread (a main, run by scripts/bench.sh; never a timed test): the
  * machine's float64/float32 GEMM peak at 1024³, then the engine's kernels on synthetic layers
- * with their flop counts, samples/s, GFLOP/s and fraction of the float64 peak. Prints a table
+ * with their flop counts, samples/s, GFLOP/s and fraction of the peak of their precision. Prints a table
  * and writes it as JSON to the path given as the first argument.
  */
 public final class KernelBenchmark {
@@ -55,8 +58,11 @@ public final class KernelBenchmark {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int[] shape : new int[][] {{784, 256}, {256, 128}}) {
             for (int b : new int[] {256, 1024}) {
-                rows.addAll(layerKernels(shape[0], shape[1], b, peak64));
+                rows.addAll(layerKernels(shape[0], shape[1], b, Precision.FLOAT64, peak64));
             }
+        }
+        for (int[] shape : new int[][] {{784, 256}, {256, 128}}) {
+            rows.addAll(layerKernels(shape[0], shape[1], 256, Precision.FLOAT32, peak32));
         }
         rows.addAll(denseBlock(64, 32, 1024, peak64));
         out.put("kernels", rows);
@@ -83,42 +89,68 @@ public final class KernelBenchmark {
         return 2.0 * n * n * n / best / 1e9;
     }
 
-    /** A two-layer network fanIn -> fanOut (relu) -> 10 (softmax): kernels of its first layer. */
-    static List<Map<String, Object>> layerKernels(int fanIn, int fanOut, int b, double peak) {
+    /**
+     * A two-layer network fanIn -> fanOut (relu) -> 10 (softmax): kernels of its first layer in one
+     * precision, each batch inside the per-batch workspace as in the job. Flops are those performed:
+     * GEMMs 2mnk, the symmetric rank-k updates of A and G n(n+1)k. "of peak" is against the GEMM
+     * peak of the same precision.
+     */
+    static List<Map<String, Object>> layerKernels(int fanIn, int fanOut, int b, Precision precision, double peak) {
         Network net = network(fanIn, fanOut);
-        INDArray x = Nd4j.rand(DataType.DOUBLE, fanIn, b);
+        INDArray x = BatchForward.augment(Nd4j.rand(DataType.DOUBLE, fanIn, b)).castTo(precision.dataType());
         int[] cls = new Random(3).ints(b, 0, OUTPUT).toArray();
         INDArray y = Loss.oneHot(cls, OUTPUT);
-        String tag = fanIn + "/" + fanOut;
+        String tag = fanIn + "/" + fanOut + (precision == Precision.FLOAT32 ? " float32" : "");
         List<Map<String, Object>> rows = new ArrayList<>();
         int m1 = fanIn + 1;
-        // (a) forward + square-root factor propagation: W1 x, W2 a, W2ᵀ C  (2 flops per multiply-add)
-        double flopsA = 2.0 * b * ((double) fanOut * fanIn + (double) OUTPUT * fanOut + (double) fanOut * OUTPUT * OUTPUT);
-        double tA = time(() -> BatchCurvature.compute(net, x, y, CurvatureMode.GGN, 1));
+        // (a) forward [W b] ã (both layers), δ back-propagation W2ᵀ δ, factor propagation W2ᵀ C
+        double flopsA = 2.0 * b * ((double) fanOut * m1 + (double) OUTPUT * (fanOut + 1) + (double) fanOut * OUTPUT
+                + (double) fanOut * OUTPUT * OUTPUT);
+        double tA = time(() -> {
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                BatchCurvature.computeAugmented(net, x, y, CurvatureMode.GGN, 1);
+            }
+        });
         rows.add(row("(a) forward + factor propagation " + tag, b, flopsA, tA, peak));
-        // (b) A and G accumulation: Ã Ãᵀ and C Cᵀ (plus the gradient sum) with per-sample traces
+        // (b) A and G accumulation (syrk Ã Ãᵀ and C Cᵀ) plus the gradient sum δ Ãᵀ
         CurvaturePlan plan = CurvaturePlan.of(net, CurvatureMode.GGN, new int[] {1}, -1, false, false);
-        BatchCurvature bc = BatchCurvature.compute(net, x, y, CurvatureMode.GGN, 1);
+        BatchCurvature bc = BatchCurvature.computeAugmented(net, x, y, CurvatureMode.GGN, 1);
         SampleScores sc = SampleScores.compute(bc, new int[] {1}, false, new SymmetricEigen(OUTPUT));
         CurvatureAccumulator acc = new CurvatureAccumulator(net, plan);
-        double flopsB = 2.0 * b * ((double) m1 * m1 + (double) fanOut * fanOut * OUTPUT + (double) fanOut * m1);
-        double tB = time(() -> acc.add(bc, sc, cls));
+        double flopsB = (double) b * ((double) m1 * (m1 + 1) + (double) fanOut * (fanOut + 1) * OUTPUT
+                + 2.0 * fanOut * m1);
+        double tB = time(() -> {
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                acc.add(bc, sc, cls);
+            }
+        });
         rows.add(row("(b) A and G accumulation " + tag, b, flopsB, tB, peak));
-        // (d) one matrix-free product H·v of the layer's θ-block (b directions = 1)
-        BatchForward fw = BatchForward.compute(net, x, y, 1, false);
+        if (precision == Precision.FLOAT32) {
+            return rows;
+        }
+        // (d) one matrix-free product H·v of the layer's θ-block (b directions = 1), float64
+        BatchForward fw = BatchForward.computeAugmented(net, x, y, 1, false);
         INDArray v = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 1);
         INDArray[] dirs = new INDArray[3];
         boolean[] outs = new boolean[3];
         dirs[1] = CurvatureProducts.directionBlock(v, 0, fanOut, m1);
         outs[1] = true;
         double flopsD = 2.0 * b * (2.0 * fanOut * m1 + 2.0 * OUTPUT * fanOut);
-        double tD = time(() -> CurvatureProducts.apply(fw, dirs, outs, 1, false));
+        double tD = time(() -> {
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                CurvatureProducts.apply(fw, dirs, outs, 1, false);
+            }
+        });
         rows.add(row("(d) matrix-free H·v, 1 vector " + tag, b, flopsD, tD, peak));
         // (d') the same product for a block of 20 vectors, as Lanczos uses it
         INDArray v20 = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 20);
         INDArray[] dirs20 = new INDArray[3];
         dirs20[1] = CurvatureProducts.directionBlock(v20, 0, fanOut, m1);
-        double tD20 = time(() -> CurvatureProducts.apply(fw, dirs20, outs, 20, false));
+        double tD20 = time(() -> {
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                CurvatureProducts.apply(fw, dirs20, outs, 20, false);
+            }
+        });
         rows.add(row("(d) matrix-free H·V, 20 vectors " + tag, b, 20 * flopsD, tD20, peak));
         return rows;
     }

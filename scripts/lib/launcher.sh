@@ -8,7 +8,8 @@
 #                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback).
 # Environment: ATLAS_JAVA_OPTS (default -Xmx4g), ATLAS_JAVACPP_CACHE (ND4J's native library cache),
 # ATLAS_OFFHEAP_MAX (javacpp's off-heap limit, default 3G: past it javacpp runs the GC to free ND4J
-# buffers), ATLAS_JIT (c1, the default, or full: see below), SPARK_LOCAL_IP,
+# buffers), ATLAS_JIT (c1, the default, or full: see below; the parallel GC is used unless
+# ATLAS_JAVA_OPTS names a collector), SPARK_LOCAL_IP,
 # MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ (see below).
 ATLAS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -71,11 +72,15 @@ atlas_java_command() {
   # JIT: the work is native BLAS; on a 2-core machine HotSpot's C2 compiler thread held one core
   # for the first ~10 s of a run (Spark, Parquet and our loops), so local[2] ran at 1.2x local[1].
   # C1 only (ATLAS_JIT=c1): the 60,000-sample pass 5.2 s -> 3.9 s, no loss at 240,000 samples.
-  local jit=()
-  [[ "${ATLAS_JIT:-c1}" == "c1" ]] && jit=(-XX:TieredStopAtLevel=1)
+  local vm=()  # JIT and GC flags
+  [[ "${ATLAS_JIT:-c1}" == "c1" ]] && vm=(-XX:TieredStopAtLevel=1)
+  # GC: the throughput collector, unless ATLAS_JAVA_OPTS picks one. G1's concurrent threads competed
+  # with the two task threads for the two cores: 60,000-sample float64 pass on local[2] 12,100 ->
+  # 13,600 samples/s (mean of 3 alternating runs each), local[1] unchanged.
+  [[ "${ATLAS_JAVA_OPTS:-}" == *GC* ]] || vm+=(-XX:+UseParallelGC)
   # ATLAS_JAVA_OPTS is split on spaces on purpose (several options in one variable)
   # shellcheck disable=SC2206
-  ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${jit[@]}" "${opens[@]}"
+  ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${vm[@]}" "${opens[@]}"
     -Dorg.bytedeco.javacpp.cachedir="${ATLAS_JAVACPP_CACHE:-$HOME/.cache/hessian-atlas/javacpp}"
     -Dorg.bytedeco.javacpp.maxbytes="${ATLAS_OFFHEAP_MAX:-3G}"
     -Dlog4j2.configurationFile="$ATLAS_ROOT/conf/log4j2.properties"

@@ -172,15 +172,8 @@ public final class BatchCurvature {
     }
 
     /**
-     * GGN square-root factor C^l, {@code (n_l x pB)} sample-major (ggn mode only): a transposed
-     * view of {@link #factorRows(int)}, no copy.
-     */
-    public INDArray factor(int l) {
-        return factorRows(l).transpose();
-    }
-
-    /**
-     * The GGN factor in the rows layout the propagation keeps, {@code (pB x n_l)} row-major:
+     * The GGN square-root factor C^l (Q^l_s = C_s C_sᵀ, C_s {@code (n_l x p)}) in the rows layout the
+     * propagation keeps: its transpose, {@code (pB x n_l)} row-major,
      * row {@code s·p + a} is column a of C^l_s, so each sample's C_sᵀ {@code (p x n_l)} is one
      * contiguous block (ggn mode only).
      */

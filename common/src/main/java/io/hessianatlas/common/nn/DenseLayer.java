@@ -24,7 +24,6 @@ public final class DenseLayer implements Serializable {
     private final double[] bias;
     private final Activation activation;
     private transient volatile INDArray weightCache;
-    private transient volatile INDArray biasCache;
     private transient volatile INDArray weightCache32;
     private transient volatile INDArray augmentedCache64;
     private transient volatile INDArray augmentedCache32;
@@ -150,14 +149,6 @@ public final class DenseLayer implements Serializable {
         if (type != DataType.DOUBLE && type != DataType.FLOAT) {
             throw new IllegalArgumentException("compute type " + type + " is not supported, expected DOUBLE or FLOAT");
         }
-    }
-
-    /** b as a float64 {@code (fanOut x 1)} column (cached; do not modify). */
-    public INDArray biasColumn() {
-        if (biasCache == null) {
-            biasCache = BatchWorkspace.outside(() -> Nd4j.create(bias, new long[] {fanOut, 1}, 'c'));
-        }
-        return biasCache;
     }
 
     @Override

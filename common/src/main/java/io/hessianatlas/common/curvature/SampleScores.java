@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * plus the loss, the output a^L and (softmax) the predicted class. In ggn mode λ_max(Q_s) is taken
  * from the smaller of C_sᵀ C_s (p x p) and C_s C_sᵀ (n x n), all formed by one batched GEMM. The many
  * small eigenproblems are solved in plain Java ({@link SymmetricEigen}) on one bulk copy of the
- * Gram matrices; reductions are plain loops over one bulk copy per array.
+ * Gram matrices; reductions are plain loops over the arrays' buffers.
  * Arrays are indexed {@code [layerIndex][sample]} with layerIndex the position in {@link #layers()}.
  */
 public final class SampleScores {
@@ -76,7 +76,7 @@ public final class SampleScores {
         for (int li = 0; li < layers.length; li++) {
             int l = layers[li];
             int n = network.layer(l).fanOut();
-            // one bulk copy per array, then plain loops: no ND4J op (and no allocation) per reduction
+            // norms read in place from each array's buffer: no ND4J op (and no copy) per reduction
             double[] augNorm2 = BatchLayout.columnSquaredNorms(batch.augmentedInput(l));
             double[] deltaNorm2 = BatchLayout.columnSquaredNorms(batch.delta(l));
             double[] traceQ;

@@ -126,7 +126,8 @@ public final class BatchLayout {
         Nd4j.getAffinityManager().ensureLocation(x, AffinityManager.Location.HOST);
         ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
         double[] out = new double[cols];
-        // traversed in memory order: down each column for 'f', along each row for 'c'
+        // traversed in memory order: down each column for 'f', along each row for 'c'; one copy of the
+        // loops per buffer type keeps the hot loop free of a per-element virtual call
         boolean columnMajor = x.ordering() == 'f';
         if (type == DataType.DOUBLE) {
             java.nio.DoubleBuffer v = bytes.asDoubleBuffer();

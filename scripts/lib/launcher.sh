@@ -64,9 +64,10 @@ atlas_ensure_built() {
 atlas_java_command() {
   local opens=("${ATLAS_JAVA17_OPENS[@]}")
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
-  # ND4J allocates a fresh off-heap buffer per op result; keeping freed buffers (up to 32 MB) in
-  # glibc's heap instead of unmapping them saves the page faults: the per-sample pass ran 1.75x
-  # faster here (20,000 x 784-256-128-10: 8.4 s -> 4.8 s).
+  # ND4J allocates a fresh off-heap buffer per op result outside the per-batch workspace (driver
+  # spectra, Lanczos bookkeeping); keeping freed buffers (up to 32 MB) in glibc's heap instead of
+  # unmapping them saves the page faults (before that workspace, the per-sample pass ran 1.75x
+  # faster with it: 20,000 x 784-256-128-10, 8.4 s -> 4.8 s).
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
   # JIT: the work is native BLAS; on a 2-core machine HotSpot's C2 compiler thread held one core

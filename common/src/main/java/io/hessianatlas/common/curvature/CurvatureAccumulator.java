@@ -113,9 +113,9 @@ public final class CurvatureAccumulator {
     }
 
     /**
-     * sum += op(x) op(y) (op = transpose when asked). A float64 batch accumulates in the GEMM itself (beta = 1); a float32 batch forms
-     * its product in float32 (the fast part) and adds it to the float64 sum, so the error of a sum
-     * over many batches stays that of one batch's float32 product.
+     * sum += op(x) op(y) (op = transpose when asked). A float64 batch accumulates in the GEMM itself
+     * (beta = 1); a float32 batch forms its product in float32 (the fast part) and adds it to the
+     * float64 sum, so the error of a sum over many batches stays that of one batch's float32 product.
      */
     private void addProduct(INDArray x, boolean transposeX, INDArray y, boolean transposeY, INDArray sum,
                             int layerIndex, int slot) {
@@ -123,11 +123,7 @@ public final class CurvatureAccumulator {
             Nd4j.gemm(x, y, sum, transposeX, transposeY, 1.0, 1.0);
             return;
         }
-        INDArray product = scratch[layerIndex][slot];
-        if (product == null) {
-            product = BatchWorkspace.outside(() -> Nd4j.createUninitialized(x.dataType(), sum.shape(), 'c'));
-            scratch[layerIndex][slot] = product;
-        }
+        INDArray product = scratch(layerIndex, slot, x.dataType(), sum);
         Nd4j.gemm(x, y, product, transposeX, transposeY, 1.0, 0.0);
         sum.addi(product.castTo(DataType.DOUBLE));
     }
@@ -141,14 +137,20 @@ public final class CurvatureAccumulator {
             SymmetricRankUpdate.update(x, sum, 1.0);
             return;
         }
-        INDArray product = scratch[layerIndex][slot];
-        if (product == null) {
-            // zeros: the triangle syrk leaves alone stays 0 in the float64 sum
-            product = BatchWorkspace.outside(() -> Nd4j.zeros(x.dataType(), sum.shape()));
-            scratch[layerIndex][slot] = product;
-        }
+        INDArray product = scratch(layerIndex, slot, x.dataType(), sum);
         SymmetricRankUpdate.update(x, product, 0.0);
         sum.addi(product.castTo(DataType.DOUBLE));
+    }
+
+    /**
+     * The per-batch product buffer of one sum in the batch's type, made once outside the batch
+     * workspace. Zeros: the triangle syrk leaves alone stays 0 in the float64 sum.
+     */
+    private INDArray scratch(int layerIndex, int slot, DataType type, INDArray sum) {
+        if (scratch[layerIndex][slot] == null) {
+            scratch[layerIndex][slot] = BatchWorkspace.outside(() -> Nd4j.zeros(type, sum.shape()));
+        }
+        return scratch[layerIndex][slot];
     }
 
     private static INDArray toDouble(INDArray x) {

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Arrays;
 
+import io.hessianatlas.common.HostBuffers;
 import io.hessianatlas.common.NativeRuntime;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
@@ -75,7 +76,7 @@ public final class SymmetricRankUpdate {
             throw new IllegalArgumentException("syrk: X has shape " + Arrays.toString(x.shape()) + ", C has shape "
                     + Arrays.toString(c.shape()) + ", expected (n x k) and (n x n)");
         }
-        if (!usesSyrk() || !packed(x) || !packed(c) || x.dataType() != c.dataType()
+        if (!usesSyrk() || !HostBuffers.isPacked(x) || !HostBuffers.isPacked(c) || x.dataType() != c.dataType()
                 || (x.dataType() != DataType.DOUBLE && x.dataType() != DataType.FLOAT)) {
             Nd4j.gemm(x, x, c, false, true, 1.0, beta);
             return;
@@ -113,10 +114,5 @@ public final class SymmetricRankUpdate {
                 c[i * n + j] = c[j * n + i];
             }
         }
-    }
-
-    private static boolean packed(INDArray a) {
-        return a.offset() == 0 && a.elementWiseStride() == 1 && a.data().length() == a.length()
-                && (a.ordering() == 'c' || a.ordering() == 'f');
     }
 }

@@ -1,10 +1,9 @@
 package io.hessianatlas.common.nn;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
+import io.hessianatlas.common.HostBuffers;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -86,15 +85,12 @@ public final class BatchLayout {
      * plain loops rather than one ND4J op each.
      */
     public static double[] rowMajorValues(INDArray x) {
-        boolean packed = x.ordering() == 'c' && x.offset() == 0 && x.elementWiseStride() == 1
-                && x.data().length() == x.length();
-        INDArray p = packed ? x : x.dup('c');
+        INDArray p = HostBuffers.isPacked(x) && x.ordering() == 'c' ? x : x.dup('c');
         if (p.dataType() != DataType.DOUBLE && p.dataType() != DataType.FLOAT) {
             return p.data().asDouble();
         }
-        // the host copy (a no-op on CPU backends); then one bulk read, several times faster than asDouble()
-        Nd4j.getAffinityManager().ensureLocation(p, AffinityManager.Location.HOST);
-        ByteBuffer bytes = p.data().asNio().order(ByteOrder.nativeOrder());
+        // one bulk read of the buffer, several times faster than asDouble()
+        ByteBuffer bytes = HostBuffers.bytes(p);
         int len = (int) p.length();
         double[] out = new double[len];
         if (p.dataType() == DataType.DOUBLE) {
@@ -117,14 +113,11 @@ public final class BatchLayout {
     public static double[] columnSquaredNorms(INDArray x) {
         int rows = (int) x.rows();
         int cols = (int) x.columns();
-        boolean packed = x.offset() == 0 && x.elementWiseStride() == 1 && x.data().length() == x.length()
-                && (x.ordering() == 'c' || x.ordering() == 'f');
         DataType type = x.dataType();
-        if (!packed || (type != DataType.DOUBLE && type != DataType.FLOAT)) {
+        if (!HostBuffers.isPacked(x) || (type != DataType.DOUBLE && type != DataType.FLOAT)) {
             return columnSquaredNorms(rowMajorValues(x), cols);
         }
-        Nd4j.getAffinityManager().ensureLocation(x, AffinityManager.Location.HOST);
-        ByteBuffer bytes = x.data().asNio().order(ByteOrder.nativeOrder());
+        ByteBuffer bytes = HostBuffers.bytes(x);
         double[] out = new double[cols];
         // traversed in memory order: down each column for 'f', along each row for 'c'; one copy of the
         // loops per buffer type keeps the hot loop free of a per-element virtual call

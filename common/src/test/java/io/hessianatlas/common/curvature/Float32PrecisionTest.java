@@ -14,6 +14,7 @@ import io.hessianatlas.common.nn.DenseLayer;
 import io.hessianatlas.common.nn.Loss;
 import io.hessianatlas.common.nn.Network;
 import io.hessianatlas.common.testing.OracleCase;
+import io.hessianatlas.common.testing.Tolerance;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -273,14 +274,8 @@ class Float32PrecisionTest {
         assertWithin(what, ref, actual, scale);
     }
 
+    /** The float64 values are the reference, the float32 ones the values checked. */
     private static void assertWithin(String what, double[] ref, double[] actual, double scale) {
-        assertEquals(ref.length, actual.length, what + ": length");
-        for (int k = 0; k < ref.length; k++) {
-            double bound = FLOAT32_RELATIVE * Math.abs(ref[k]) + FLOAT32_SCALE_FACTOR * scale;
-            if (!(Math.abs(actual[k] - ref[k]) <= bound)) {
-                fail(what + ": entry " + k + " is " + actual[k] + " in float32, " + ref[k] + " in float64 (|diff| "
-                        + Math.abs(actual[k] - ref[k]) + " > " + bound + ")");
-            }
-        }
+        Tolerance.assertClose(what + " (float32 vs float64)", ref, actual, scale, FLOAT32_RELATIVE, FLOAT32_SCALE_FACTOR);
     }
 }

@@ -15,10 +15,6 @@ public final class Tolerance {
     private Tolerance() {
     }
 
-    public static boolean within(double actual, double ref, double scale) {
-        return Math.abs(actual - ref) <= RELATIVE * Math.abs(ref) + SCALE_FACTOR * scale;
-    }
-
     /** Entries or scalars: scale = Frobenius norm of the reference. */
     public static void assertEntries(String what, double[] ref, double[] actual) {
         assertClose(what, ref, actual, norm(ref));
@@ -38,11 +34,18 @@ public final class Tolerance {
     }
 
     public static void assertClose(String what, double[] ref, double[] actual, double scale) {
+        assertClose(what, ref, actual, scale, RELATIVE, SCALE_FACTOR);
+    }
+
+    /** The same rule with other constants: |x − ref| ≤ relative·|ref| + scaleFactor·scale. */
+    public static void assertClose(String what, double[] ref, double[] actual, double scale, double relative,
+                                   double scaleFactor) {
         assertEquals(ref.length, actual.length, what + ": length");
         for (int k = 0; k < ref.length; k++) {
-            if (!within(actual[k], ref[k], scale)) {
+            double bound = relative * Math.abs(ref[k]) + scaleFactor * scale;
+            if (!(Math.abs(actual[k] - ref[k]) <= bound)) {
                 fail(what + ": entry " + k + " is " + actual[k] + ", reference " + ref[k] + " (|diff| "
-                        + Math.abs(actual[k] - ref[k]) + " > " + (RELATIVE * Math.abs(ref[k]) + SCALE_FACTOR * scale) + ")");
+                        + Math.abs(actual[k] - ref[k]) + " > " + bound + ")");
             }
         }
     }

@@ -2,11 +2,10 @@ package io.hessianatlas.jobs.analyze;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
+import io.hessianatlas.common.HostBuffers;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.concurrency.AffinityManager;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -55,8 +54,7 @@ final class InputBatch implements Serializable {
     INDArray augmentedInputs(DataType type) {
         // one bulk write into the array's buffer (Nd4j.create(double[]) goes element by element)
         INDArray a = Nd4j.createUninitialized(type, new long[] {inputWidth + 1L, ids.length}, 'f');
-        Nd4j.getAffinityManager().ensureLocation(a, AffinityManager.Location.HOST);
-        ByteBuffer bytes = a.data().asNio().order(ByteOrder.nativeOrder());
+        ByteBuffer bytes = HostBuffers.bytes(a);
         if (type == DataType.FLOAT) {
             FloatBuffer f = bytes.asFloatBuffer();
             for (int i = 0; i < xAug.length; i++) {
@@ -65,7 +63,7 @@ final class InputBatch implements Serializable {
         } else {
             bytes.asDoubleBuffer().put(xAug);
         }
-        Nd4j.getAffinityManager().tagLocation(a, AffinityManager.Location.HOST);
+        HostBuffers.wroteOnHost(a);
         return a;
     }
 

@@ -1,28 +1,47 @@
 package io.hessianatlas.common;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The one place that configures the ND4J runtime of a JVM: float64 default data type, and the
- * number of BLAS and libnd4j (OpenMP) threads. Spark runs one task per core, so executors use one BLAS thread each
- * (measured here: one thread was twice as fast as two at 512^3 with both cores busy).
- * Thread settings only apply to the CPU backend; on other backends they are a no-op.
+ * The one place that configures the ND4J runtime of a JVM: float64 default data type, the number of
+ * BLAS and libnd4j (OpenMP) threads, and the {@link BlasSelfCheck} that must pass before any result is
+ * computed. Spark runs one task per core, so executors use one BLAS thread each (measured here: one
+ * thread was twice as fast as two at 512^3 with both cores busy). Thread settings only apply to the
+ * CPU backend; on other backends they are a no-op.
  */
 public final class NativeRuntime {
-    private static volatile boolean configured;
+    /** What this JVM computes with, and how long its self-check took. */
+    public record Status(NativeEnvironment environment, BlasSelfCheck.Outcome selfCheck) {
+    }
+
+    private static volatile Status status;
+    private static volatile BlasSelfCheckException failure;
 
     private NativeRuntime() {
     }
 
-    /** Configures ND4J once per JVM (idempotent, thread-safe). */
-    public static void configure(int blasThreads) {
-        if (configured) {
-            return;
+    /**
+     * Configures ND4J and runs the BLAS self-check, once per JVM (idempotent, thread-safe).
+     *
+     * @throws BlasSelfCheckException when the native BLAS computes wrong results on this CPU (again on
+     *                                every later call: this JVM must not compute)
+     */
+    public static Status configure(int blasThreads) {
+        Status s = status;
+        if (s != null) {
+            return s;
         }
         synchronized (NativeRuntime.class) {
-            if (configured) {
-                return;
+            if (failure != null) {
+                throw failure;
+            }
+            if (status != null) {
+                return status;
             }
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
             if (blasThreads > 0 && isCpuBackend()) {
@@ -33,17 +52,40 @@ public final class NativeRuntime {
                 Nd4j.getEnvironment().setMaxThreads(blasThreads);
                 Nd4j.getEnvironment().setMaxMasterThreads(blasThreads);
             }
-            configured = true;
+            BlasSelfCheck.Outcome outcome;
+            try {
+                outcome = BlasSelfCheck.run();
+            } catch (BlasSelfCheckException e) {
+                failure = e;
+                throw e;
+            }
+            status = new Status(NativeEnvironment.current(), outcome);
+            return status;
         }
     }
 
     /** Configures with one BLAS thread per task, the setting for Spark executors and tests. */
-    public static void configure() {
-        configure(1);
+    public static Status configure() {
+        return configure(1);
     }
 
     public static boolean isCpuBackend() {
         String backend = Nd4j.getBackend().getClass().getSimpleName();
         return backend.toLowerCase(java.util.Locale.ROOT).contains("cpu");
+    }
+
+    /** The OpenBLAS artifact the build pins, e.g. "org.bytedeco:openblas:0.3.31-1.5.13" (null: unknown). */
+    public static String pinnedOpenBlasBuild() {
+        Properties p = new Properties();
+        try (InputStream in = NativeRuntime.class.getResourceAsStream("/hessian-atlas-native.properties")) {
+            if (in == null) {
+                return null;
+            }
+            p.load(in);
+        } catch (IOException e) {
+            return null;
+        }
+        String v = p.getProperty("openblas.version");
+        return v == null || v.startsWith("$") ? null : "org.bytedeco:openblas:" + v;
     }
 }

@@ -1,12 +1,10 @@
 package io.hessianatlas.common.linalg;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Arrays;
 
 import io.hessianatlas.common.HostBuffers;
 import io.hessianatlas.common.NativeRuntime;
+import io.hessianatlas.common.OpenBlas;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -20,46 +18,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * they read C.
  *
  * <p>ND4J's own {@code Level3.syrk} passes k = 1 (a rank-1 update) in 1.0.0-M2.1, so on the CPU
- * backend this calls OpenBLAS's {@code cblas_?syrk} (through the bytedeco OpenBLAS preset that
- * nd4j-native ships, looked up at run time); on any other backend, or if that lookup fails, it
- * falls back to one ND4J GEMM, which fills both triangles ({@link #symmetrize} is then a no-op in
- * effect).
+ * backend this calls OpenBLAS's {@code cblas_?syrk} through {@link OpenBlas}; on any other backend,
+ * or without the bytedeco OpenBLAS preset, it falls back to one ND4J GEMM, which fills both
+ * triangles ({@link #symmetrize} is then a no-op in effect).
  */
 public final class SymmetricRankUpdate {
-    private static final int COL_MAJOR = 102;   // CBLAS enum values (cblas.h)
-    private static final int UPPER = 121;
-    private static final int NO_TRANS = 111;
-    private static final int TRANS = 112;
-
-    private static final MethodHandle DSYRK;
-    private static final MethodHandle SSYRK;
-
-    static {
-        MethodHandle d = null;
-        MethodHandle s = null;
-        try {
-            Class<?> blas = Class.forName("org.bytedeco.openblas.global.openblas");
-            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-            d = lookup.findStatic(blas, "cblas_dsyrk", MethodType.methodType(void.class, int.class, int.class, int.class,
-                    int.class, int.class, double.class, DoublePointer.class, int.class, double.class, DoublePointer.class,
-                    int.class));
-            s = lookup.findStatic(blas, "cblas_ssyrk", MethodType.methodType(void.class, int.class, int.class, int.class,
-                    int.class, int.class, float.class, FloatPointer.class, int.class, float.class, FloatPointer.class,
-                    int.class));
-        } catch (ReflectiveOperationException | LinkageError e) {
-            d = null;
-            s = null;
-        }
-        DSYRK = d;
-        SSYRK = s;
-    }
-
     private SymmetricRankUpdate() {
     }
 
     /** Whether updates run as BLAS syrk (one triangle) rather than the GEMM fallback. */
     public static boolean usesSyrk() {
-        return DSYRK != null && NativeRuntime.isCpuBackend();
+        return OpenBlas.available() && NativeRuntime.isCpuBackend();
     }
 
     /**
@@ -85,22 +54,14 @@ public final class SymmetricRankUpdate {
         // X 'f' is (n x k) column-major: C = X Xᵀ, no transpose, lda = n. X 'c' is the column-major
         // (k x n) matrix Xᵀ: C = (Xᵀ)ᵀ Xᵀ, transposed, lda = k.
         boolean columnMajor = x.ordering() == 'f';
-        int trans = columnMajor ? NO_TRANS : TRANS;
+        int trans = columnMajor ? OpenBlas.NO_TRANS : OpenBlas.TRANS;
         int lda = (int) (columnMajor ? n : k);
-        try {
-            if (x.dataType() == DataType.DOUBLE) {
-                DSYRK.invokeExact(COL_MAJOR, UPPER, trans, (int) n, (int) k, 1.0,
-                        new DoublePointer(x.data().addressPointer()), lda, beta,
-                        new DoublePointer(c.data().addressPointer()), (int) n);
-            } else {
-                SSYRK.invokeExact(COL_MAJOR, UPPER, trans, (int) n, (int) k, 1.0f,
-                        new FloatPointer(x.data().addressPointer()), lda, (float) beta,
-                        new FloatPointer(c.data().addressPointer()), (int) n);
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("cblas syrk failed", t);
+        if (x.dataType() == DataType.DOUBLE) {
+            OpenBlas.dsyrk(OpenBlas.UPPER, trans, (int) n, (int) k, 1.0, new DoublePointer(x.data().addressPointer()),
+                    lda, beta, new DoublePointer(c.data().addressPointer()), (int) n);
+        } else {
+            OpenBlas.ssyrk(OpenBlas.UPPER, trans, (int) n, (int) k, 1.0f, new FloatPointer(x.data().addressPointer()),
+                    lda, (float) beta, new FloatPointer(c.data().addressPointer()), (int) n);
         }
     }
 

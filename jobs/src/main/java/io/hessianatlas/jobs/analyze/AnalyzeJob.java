@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * The `analyze` job, planned on the driver and executed on the executors, in phases:
  * <ol>
  *   <li>validate: model folder, --layers, the dense budget and --out, before Spark starts;</li>
+ *   <li>native: ND4J and the {@link io.hessianatlas.common.BlasSelfCheck} (a wrong BLAS stops here);</li>
  *   <li>start Spark (the master from --master unless spark-submit set one);</li>
  *   <li>read: {@link InputPreparation} (schema checks naming the column);</li>
  *   <li>pass: {@link CurvaturePassStep}, one distributed pass over mini-batches;</li>
@@ -58,6 +59,10 @@ public final class AnalyzeJob {
         }
         OutputCommit.check(new Configuration(), options.out(), options.overwrite());
         timer.end("validate", kind.label + " model " + options.model());
+        // ND4J and the BLAS self-check before Spark starts: a wrong BLAS stops the run in a second
+        NativeRuntime.Status nativeStatus = NativeRuntime.configure();
+        timer.end("native", nativeStatus.environment().describe() + String.format(java.util.Locale.ROOT,
+                ", self-check %.0f ms", nativeStatus.selfCheck().millis()));
 
         boolean reuse = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
         SparkSession.Builder builder = SparkSession.builder().appName(APP_NAME);
@@ -65,10 +70,9 @@ public final class AnalyzeJob {
             builder = builder.master(options.master());
         }
         SparkSession spark = builder.getOrCreate();
-        NativeRuntime.configure();
         timer.end("start", "Spark " + spark.version() + ", master " + spark.sparkContext().master());
         try {
-            return execute(spark, options, kind, model, timer);
+            return execute(spark, options, kind, model, timer, nativeStatus);
         } finally {
             if (!reuse) {
                 spark.stop();
@@ -77,7 +81,8 @@ public final class AnalyzeJob {
     }
 
     private static AnalyzeResult execute(SparkSession spark, AnalyzeOptions options, ModelLoader.Kind kind,
-                                         ModelLoader.Loaded nativeModel, PhaseTimer timer) {
+                                         ModelLoader.Loaded nativeModel, PhaseTimer timer,
+                                         NativeRuntime.Status nativeStatus) {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
             model = ModelLoader.load(options.model(), kind);
@@ -148,8 +153,11 @@ public final class AnalyzeJob {
 
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
+            Map<String, Object> nativeManifest = new LinkedHashMap<>();
+            nativeManifest.put("driver", ExecutorEnvironments.driverManifest(nativeStatus));
+            nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments));
             String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings, results,
-                    passes, skipped);
+                    passes, skipped, nativeManifest);
             commit.commit(manifest);
             for (String w : warnings) {
                 LOG.warn(w);
@@ -217,7 +225,7 @@ public final class AnalyzeJob {
     private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
                                    long rowsRead, CurvatureSums sums, Double accuracy, Map<String, Double> phases,
                                    List<String> warnings, List<LayerResult> results, int passes,
-                                   SkippedRows skipped) {
+                                   SkippedRows skipped, Map<String, Object> nativeManifest) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schema_version", SCHEMA_VERSION);
         m.put("command", "analyze");
@@ -279,6 +287,7 @@ public final class AnalyzeJob {
         versions.put("nd4j", v.getProperty("nd4j.version"));
         versions.put("java", System.getProperty("java.version"));
         m.put("versions", versions);
+        m.put("native", nativeManifest);
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
         } catch (IOException e) {

@@ -15,6 +15,7 @@ import io.hessianatlas.common.nn.Network;
 import org.apache.spark.api.java.function.Function2;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * The executor side of the per-sample pass over one partition of {@link InputBatch}es: each batch
@@ -28,16 +29,20 @@ final class CurvaturePartitionKernel implements Function2<Integer, Iterator<Inpu
     private final Broadcast<Network> network;
     private final CurvaturePlan plan;
     private final Precision precision;
+    private final CollectionAccumulator<ExecutorEnvironments.Seen> environments;
 
-    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan, Precision precision) {
+    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan, Precision precision,
+                             CollectionAccumulator<ExecutorEnvironments.Seen> environments) {
         this.network = network;
         this.plan = plan;
         this.precision = precision;
+        this.environments = environments;
     }
 
     @Override
     public Iterator<PassRecord> call(Integer partition, Iterator<InputBatch> batches) {
-        NativeRuntime.configure();
+        // the BLAS self-check runs here, once per executor JVM, before its first batch
+        ExecutorEnvironments.report(environments, NativeRuntime.configure());
         Network net = network.value();
         return new Iterator<>() {
             private final CurvatureAccumulator acc = new CurvatureAccumulator(net, plan);

@@ -16,6 +16,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
 import scala.Tuple2;
 
 /**
@@ -35,19 +36,24 @@ final class CurvaturePassStep {
         final CurvatureSums sums;
         final Dataset<Row> samples;
         final JavaRDD<PassRecord> persisted;
+        /** What computed on each executor that ran the pass. */
+        final List<ExecutorEnvironments.Seen> environments;
 
-        Result(CurvatureSums sums, Dataset<Row> samples, JavaRDD<PassRecord> persisted) {
+        Result(CurvatureSums sums, Dataset<Row> samples, JavaRDD<PassRecord> persisted,
+               List<ExecutorEnvironments.Seen> environments) {
             this.sums = sums;
             this.samples = samples;
             this.persisted = persisted;
+            this.environments = environments;
         }
     }
 
     static Result run(SparkSession spark, JavaRDD<InputBatch> batches, Broadcast<Network> network, CurvaturePlan plan,
                       Precision precision, StructType sampleSchema) {
         Network net = network.value();
+        CollectionAccumulator<ExecutorEnvironments.Seen> environments = ExecutorEnvironments.register(spark.sparkContext());
         JavaRDD<PassRecord> pass = batches
-                .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan, precision), true)
+                .mapPartitionsWithIndex(new CurvaturePartitionKernel(network, plan, precision, environments), true)
                 .persist(StorageLevel.DISK_ONLY());
         CurvatureSums sums;
         try {
@@ -62,7 +68,7 @@ final class CurvaturePassStep {
         }
         int nLayers = plan.layers().length;
         JavaRDD<Row> rows = pass.flatMap(r -> sampleRows(r, nLayers).iterator());
-        return new Result(sums, spark.createDataFrame(rows, sampleSchema), pass);
+        return new Result(sums, spark.createDataFrame(rows, sampleSchema), pass, List.copyOf(environments.value()));
     }
 
     private static List<Row> sampleRows(PassRecord record, int nLayers) {

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
 
+import io.hessianatlas.common.BlasSelfCheckException;
 import io.hessianatlas.common.io.ModelFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,9 @@ import picocli.CommandLine.Command;
 /**
  * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit
  * ({@code --class io.hessianatlas.jobs.cli.AtlasCli}). Exit codes: 0 success, 2 bad usage or bad
- * input (one line on stderr naming the option, file, column or row), 1 any other failure.
+ * input (one line on stderr naming the option, file, column or row), 1 any other failure (a native
+ * BLAS that fails its self-check among them: one line naming the routine, build, core type and
+ * workaround).
  */
 @Command(name = "atlas", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
         description = "Exact per-sample, per-layer curvature of feed-forward networks over whole datasets.",
@@ -79,16 +82,25 @@ public final class AtlasCli implements Runnable {
         return false;
     }
 
-    /** The most specific message of the cause chain, on one line. */
+    /**
+     * The most specific message of the cause chain, on one line. A BLAS self-check failure on an
+     * executor reaches the driver inside Spark's job-abort message (as the cause where Spark could
+     * deserialize it, else as text): its own line is cut out of either.
+     */
     static String oneLine(Throwable ex) {
         Throwable best = ex;
         for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof InputException || t instanceof ModelFormatException) {
+            if (t instanceof InputException || t instanceof ModelFormatException || t instanceof BlasSelfCheckException) {
                 best = t;
                 break;
             }
         }
         String msg = best.getMessage() == null ? best.getClass().getName() : best.getMessage();
+        String marker = BlasSelfCheckException.class.getName() + ": ";
+        int at = msg.indexOf(marker);
+        if (at >= 0) {
+            msg = msg.substring(at + marker.length());
+        }
         int nl = msg.indexOf('\n');
         return nl < 0 ? msg : msg.substring(0, nl);
     }

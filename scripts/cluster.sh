@@ -150,6 +150,7 @@ print_usage_hint() {
 case "${1:-}" in
   start)
     ensure_spark_home
+    atlas_openblas_coretype   # the Worker's environment is its executors'
     mkdir -p "$CLUSTER_DIR/work" "$CLUSTER_DIR/local"
     if alive "$CLUSTER_DIR/master.pid" || alive "$CLUSTER_DIR/worker.pid"; then
       echo "cluster.sh: already running (scripts/cluster.sh stop first)" >&2

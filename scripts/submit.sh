@@ -14,6 +14,7 @@
 #   ND4J_MAXBYTES       javacpp off-heap limit per JVM            (2G)
 #   ND4J_MAXPHYSICAL    javacpp physical-memory limit per JVM     (6G = heap + off-heap + margin)
 #   DRIVER_MEMORY       driver heap (dense spectra run here)      (4g)
+#   OPENBLAS_CORETYPE   OpenBLAS kernels (unset: OpenBLAS picks); passed to the executors as spark.executorEnv
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$(ls "$ROOT"/jobs/target/hessian-atlas-jobs-*-spark.jar 2>/dev/null | head -1 || true)"
@@ -21,6 +22,20 @@ if [[ -z "$JAR" ]]; then
   echo "submit.sh: building the application jar..." >&2
   (cd "$ROOT" && mvn -B -q -DskipTests install) >&2
   JAR="$(ls "$ROOT"/jobs/target/hessian-atlas-jobs-*-spark.jar | head -1)"
+fi
+# OPENBLAS_CORETYPE: an empty value is unset; a user's own value goes to the executors (and, in cluster
+# deploy mode on YARN or Kubernetes, to the driver), so every JVM runs the kernels asked for.
+source "$ROOT/scripts/lib/launcher.sh"
+atlas_openblas_coretype
+CORETYPE_CONF=()
+if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then
+  CORETYPE_CONF+=(--conf "spark.executorEnv.OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE")
+  if [[ "${DEPLOY_MODE:-client}" == "cluster" ]]; then
+    case "${MASTER:-yarn}" in
+      yarn*) CORETYPE_CONF+=(--conf "spark.yarn.appMasterEnv.OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE") ;;
+      k8s://*) CORETYPE_CONF+=(--conf "spark.kubernetes.driverEnv.OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE") ;;
+    esac
+  fi
 fi
 ND4J_OPTS="-Dorg.bytedeco.javacpp.maxbytes=${ND4J_MAXBYTES:-2G} -Dorg.bytedeco.javacpp.maxphysicalbytes=${ND4J_MAXPHYSICAL:-6G}"
 CMD=(spark-submit
@@ -36,6 +51,7 @@ CMD=(spark-submit
   --conf "spark.executorEnv.MALLOC_MMAP_THRESHOLD_=33554432"
   --conf "spark.executorEnv.MALLOC_TRIM_THRESHOLD_=4294967296"
   --conf "spark.driver.extraJavaOptions=$ND4J_OPTS"
+  ${CORETYPE_CONF[@]+"${CORETYPE_CONF[@]}"}
   "$JAR" analyze "$@")
 printf '%q ' "${CMD[@]}"; echo
 if [[ "${DRY_RUN:-0}" != "1" ]]; then

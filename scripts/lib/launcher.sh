@@ -5,7 +5,8 @@
 #                                  (as a/b/C.class); sets ATLAS_JAR and ATLAS_CP_FILE.
 #   atlas_java_command MAIN_CLASS  sets the array ATLAS_JAVA_CMD: java with the options Spark needs on
 #                                  Java 17 and the full local classpath (Spark included), then MAIN_CLASS;
-#                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback).
+#                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback);
+#                                  unsets an empty OPENBLAS_CORETYPE (atlas_openblas_coretype).
 # Environment: ATLAS_JAVA_OPTS (default -Xmx4g), ATLAS_JAVACPP_CACHE (ND4J's native library cache),
 # ATLAS_OFFHEAP_MAX (javacpp's off-heap limit, default 3G: past it javacpp runs the GC to free ND4J
 # buffers), ATLAS_JIT (c1, the default, or full: see below; the parallel GC is used unless
@@ -37,6 +38,17 @@ atlas_wait_peak_rss() {
   wait "$pid" || ATLAS_EXIT=$?
 }
 
+# atlas_openblas_coretype: OPENBLAS_CORETYPE picks OpenBLAS's kernels. Set to an empty string it is
+# not "unset": OpenBLAS 0.3.19 read it as a core type (Cooperlake, whose GEMM was wrong). An empty
+# value is unset here, with a note; a user's own value is left as it is (submit.sh passes it on to the
+# executors). The BLAS self-check at start-up stops any run whose kernels compute wrong.
+atlas_openblas_coretype() {
+  if [[ -n "${OPENBLAS_CORETYPE+set}" && -z "${OPENBLAS_CORETYPE}" ]]; then
+    echo "atlas: OPENBLAS_CORETYPE is set to an empty string; unsetting it (OpenBLAS picks the core type)" >&2
+    unset OPENBLAS_CORETYPE
+  fi
+}
+
 atlas_find_jar() {
   ATLAS_JAR="$(ls "$ATLAS_ROOT"/jobs/target/hessian-atlas-jobs-*-SNAPSHOT.jar 2>/dev/null | grep -v -- '-spark.jar' | head -1 || true)"
   ATLAS_CP_FILE="$ATLAS_ROOT/jobs/target/classpath.txt"
@@ -63,6 +75,7 @@ atlas_ensure_built() {
 
 atlas_java_command() {
   local opens=("${ATLAS_JAVA17_OPENS[@]}")
+  atlas_openblas_coretype
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
   # ND4J allocates a fresh off-heap buffer per op result outside the per-batch workspace (driver
   # spectra, Lanczos bookkeeping); keeping freed buffers (up to 32 MB) in glibc's heap instead of

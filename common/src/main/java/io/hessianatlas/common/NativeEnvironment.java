@@ -82,6 +82,7 @@ public record NativeEnvironment(String backend, String blasVersion, String blasB
         m.put("blas_library", blasCopies.isEmpty() ? null : "OpenBLAS");
         m.put("blas_version", blasVersion);
         m.put("blas_build", blasBuild);
+        m.put("blas_config", blasCopies.isEmpty() ? null : blasCopies.get(0).config());
         m.put("blas_core_type", coreType);
         m.put("openblas_coretype_env", requestedCoreType);
         List<Map<String, Object>> copies = new ArrayList<>();

@@ -12,9 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hessianatlas.common.NativeEnvironment;
+import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
@@ -166,6 +169,30 @@ class AnalyzeOracleEndToEndTest {
         if (!oc.at("loss").asText().equals("softmax_ce")) {
             assertTrue(manifest.get("accuracy").isNull(), "no accuracy without classes");
         }
+        assertNativeEnvironment(manifest.get("native"));
+    }
+
+    /**
+     * run.json names what computed: the pinned OpenBLAS and the core type in use (the one forced by the
+     * BLAS kernel matrix, if any) for the driver and the executors (local mode: the driver's JVM).
+     */
+    private static void assertNativeEnvironment(JsonNode nat) {
+        NativeEnvironment env = NativeRuntime.configure().environment();
+        JsonNode driver = nat.get("driver");
+        assertEquals(NativeRuntime.pinnedOpenBlasBuild(), driver.get("blas_build").asText());
+        assertEquals("OpenBLAS", driver.get("blas_library").asText());
+        assertEquals(env.coreType(), driver.get("blas_core_type").asText());
+        String forced = System.getenv(NativeEnvironment.CORETYPE_VARIABLE);
+        if (forced != null && !forced.isBlank()) {
+            assertEquals(forced.toLowerCase(Locale.ROOT), driver.get("blas_core_type").asText().toLowerCase(Locale.ROOT));
+        }
+        assertEquals(1, driver.get("blas_copies").get(0).get("threads").asInt(), "ND4J's BLAS copy: one thread per task");
+        assertTrue(driver.get("self_check_routines").asInt() > 0 && driver.get("self_check_ms").asDouble() > 0);
+        JsonNode executors = nat.get("executors");
+        assertEquals(1, executors.size(), "one executor configuration in local mode: " + executors);
+        assertEquals("driver", executors.get(0).get("executor_ids").get(0).asText());
+        assertEquals(env.coreType(), executors.get(0).get("blas_core_type").asText());
+        assertEquals(driver.get("blas_config").asText(null), executors.get(0).get("blas_config").asText(null));
     }
 
     /** ||mean_i [grad_W_vec; grad_b]_i|| from the reference's per-sample autograd gradients. */

@@ -25,6 +25,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hessianatlas.common.BlasSelfCheck;
 import io.hessianatlas.jobs.bench.SyntheticWorkload;
 import io.hessianatlas.jobs.cli.AtlasCli;
 import io.hessianatlas.jobs.testing.CliRun;
@@ -222,6 +223,14 @@ class ClusterFaultToleranceTest {
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "the output is committed");
         JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
         assertEquals(SAMPLES, runJson.path("input").path("rows_used").asLong(), "run.json rows_used");
+        // run.json names what computed on the executors (their own JVMs, one configuration on one machine)
+        JsonNode executors = runJson.path("native").path("executors");
+        assertEquals(1, executors.size(), "one executor configuration: " + executors);
+        JsonNode executorIds = executors.get(0).path("executor_ids");
+        assertTrue(executorIds.size() >= 2 && !executorIds.toString().contains("\"driver\""), "executor ids of the cluster: " + executorIds);
+        assertEquals(runJson.path("native").path("driver").path("blas_core_type").asText(),
+                executors.get(0).path("blas_core_type").asText(), "the same CPU and OpenBLAS: the same core type");
+        assertEquals(1, executors.get(0).path("blas_copies").get(0).path("threads").asInt(), "one BLAS thread per task");
         OutputTables tables = new OutputTables(spark);
         for (String table : new String[] {"layers", "spectrum", "factors", "samples"}) {
             tables.assertClose("cluster vs single JVM", table, reference, out, RELATIVE, SCALE_FACTOR, java.util.Set.of());
@@ -241,6 +250,47 @@ class ClusterFaultToleranceTest {
         assertEquals(SAMPLES, ids.getLong(2), "distinct sample_id");
         assertEquals(0L, ids.getLong(3), "smallest sample_id");
         assertEquals(SAMPLES - 1L, ids.getLong(4), "largest sample_id");
+    }
+
+    /**
+     * Executors whose BLAS fails the self-check (their reference perturbed through the executors' JVM
+     * options; the driver's own check passes) fail the pass's first tasks: the run stops with exit 1
+     * and one line naming the routine and the workaround, and writes no output.
+     */
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void executorsWithAWrongBlasStopTheRunWithOneLine() throws Exception {
+        Path out = root.resolve("out-wrong-blas");
+        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + " -D"
+                + BlasSelfCheck.PERTURB_PROPERTY + "=dgemm";
+        List<String> submit = new ArrayList<>(List.of(
+                "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", "wrong-blas-test",
+                "--executor-memory", EXECUTOR_MEMORY,
+                "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
+                "--conf", "spark.task.maxFailures=1",
+                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
+                "--conf", "spark.ui.enabled=false",
+                "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
+        submit.addAll(analyzeArgs(out));
+        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache));
+        driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
+        Process driver = cluster.launch("driver-wrong-blas", driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
+                Map.of("SPARK_LOCAL_DIRS", Files.createDirectories(root.resolve("cluster/driver-wrong-blas-local")).toString()));
+        if (!driver.waitFor(3, TimeUnit.MINUTES)) {
+            driver.destroyForcibly();
+            fail("the driver did not stop within 3 minutes; its log ends with:\n" + tail(cluster.log("driver-wrong-blas"), 40));
+        }
+        String log = Files.readString(cluster.log("driver-wrong-blas"));
+        assertEquals(1, driver.exitValue(), "driver exit code; its log ends with:\n" + tail(cluster.log("driver-wrong-blas"), 40));
+        List<String> errors = log.lines().filter(l -> l.startsWith("error: ")).toList();
+        assertEquals(1, errors.size(), "one error line; the log ends with:\n" + tail(cluster.log("driver-wrong-blas"), 40));
+        assertTrue(errors.get(0).startsWith("error: native BLAS self-check failed: dgemm NN 261x9x5 is off by"), errors.get(0));
+        assertTrue(errors.get(0).contains("Workaround: set OPENBLAS_CORETYPE="), errors.get(0));
+        assertFalse(Files.exists(out), "no output folder");
+        try (Stream<Path> siblings = Files.list(root)) {
+            assertTrue(siblings.noneMatch(p -> p.getFileName().toString().startsWith(".out-wrong-blas.staging")),
+                    "no staging folder left");
+        }
     }
 
     /** What was killed, when. */

@@ -479,7 +479,7 @@ public final class BlasSelfCheck {
         }
         b.append("set OPENBLAS_CORETYPE=").append(target)
                 .append(" for the driver and the executors (spark.executorEnv.OPENBLAS_CORETYPE=").append(target).append(')');
-        String pinned = NativeRuntime.pinnedOpenBlasBuild();
+        String pinned = OpenBlas.pinnedBuild();
         if (pinned != null && (env == null || !pinned.equals(env.blasBuild()))) {
             b.append(", or put ").append(pinned).append(" (the build this release pins) first on the classpath");
         }

@@ -1,9 +1,5 @@
 package io.hessianatlas.common;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Properties;
-
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -72,20 +68,5 @@ public final class NativeRuntime {
     public static boolean isCpuBackend() {
         String backend = Nd4j.getBackend().getClass().getSimpleName();
         return backend.toLowerCase(java.util.Locale.ROOT).contains("cpu");
-    }
-
-    /** The OpenBLAS artifact the build pins, e.g. "org.bytedeco:openblas:0.3.31-1.5.13" (null: unknown). */
-    public static String pinnedOpenBlasBuild() {
-        Properties p = new Properties();
-        try (InputStream in = NativeRuntime.class.getResourceAsStream("/hessian-atlas-native.properties")) {
-            if (in == null) {
-                return null;
-            }
-            p.load(in);
-        } catch (IOException e) {
-            return null;
-        }
-        String v = p.getProperty("openblas.version");
-        return v == null || v.startsWith("$") ? null : "org.bytedeco:openblas:" + v;
     }
 }

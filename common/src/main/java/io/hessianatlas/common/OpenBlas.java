@@ -1,5 +1,7 @@
 package io.hessianatlas.common;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -7,6 +9,7 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -200,5 +203,20 @@ public final class OpenBlas {
         } catch (java.io.IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    /** The OpenBLAS artifact the build pins, e.g. "org.bytedeco:openblas:0.3.31-1.5.13" (null: unknown). */
+    public static String pinnedBuild() {
+        Properties p = new Properties();
+        try (InputStream in = OpenBlas.class.getResourceAsStream("/hessian-atlas-native.properties")) {
+            if (in == null) {
+                return null;
+            }
+            p.load(in);
+        } catch (IOException e) {
+            return null;
+        }
+        String v = p.getProperty("openblas.version");
+        return v == null || v.startsWith("$") ? null : "org.bytedeco:openblas:" + v;
     }
 }

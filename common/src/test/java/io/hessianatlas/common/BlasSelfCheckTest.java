@@ -41,7 +41,7 @@ class BlasSelfCheckTest {
     @Test
     void runsThePinnedOpenBlas() {
         NativeEnvironment env = status.environment();
-        String pinned = NativeRuntime.pinnedOpenBlasBuild();
+        String pinned = OpenBlas.pinnedBuild();
         assertNotNull(pinned, "hessian-atlas-native.properties is filtered by the build");
         assertEquals(pinned, env.blasBuild());
         assertEquals(pinned.substring(pinned.lastIndexOf(':') + 1, pinned.lastIndexOf('-')), env.blasVersion());
@@ -95,7 +95,7 @@ class BlasSelfCheckTest {
         assertTrue(BlasSelfCheck.workaround(empty).startsWith("Workaround: unset the empty OPENBLAS_CORETYPE, or set"));
         assertTrue(empty.describe().contains("OPENBLAS_CORETYPE set to an empty string"), empty.describe());
         // an older build first on the classpath: the message names the pinned one
-        assertTrue(BlasSelfCheck.workaround(skylake).contains(NativeRuntime.pinnedOpenBlasBuild() + " (the build"));
+        assertTrue(BlasSelfCheck.workaround(skylake).contains(OpenBlas.pinnedBuild() + " (the build"));
     }
 
     private static NativeEnvironment environment(String core, String requested) {

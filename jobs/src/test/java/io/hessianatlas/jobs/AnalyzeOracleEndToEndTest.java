@@ -17,6 +17,7 @@ import java.util.Locale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.NativeEnvironment;
+import io.hessianatlas.common.OpenBlas;
 import io.hessianatlas.common.NativeRuntime;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
@@ -179,7 +180,7 @@ class AnalyzeOracleEndToEndTest {
     private static void assertNativeEnvironment(JsonNode nat) {
         NativeEnvironment env = NativeRuntime.configure().environment();
         JsonNode driver = nat.get("driver");
-        assertEquals(NativeRuntime.pinnedOpenBlasBuild(), driver.get("blas_build").asText());
+        assertEquals(OpenBlas.pinnedBuild(), driver.get("blas_build").asText());
         assertEquals("OpenBLAS", driver.get("blas_library").asText());
         assertEquals(env.coreType(), driver.get("blas_core_type").asText());
         String forced = System.getenv(NativeEnvironment.CORETYPE_VARIABLE);

@@ -73,6 +73,19 @@ atlas_ensure_built() {
   fi
 }
 
+# atlas_test_java_command MAIN_CLASS: as atlas_java_command, for a main class in jobs' test sources
+# (jobs/target/test-classes and the test classpath in front).
+atlas_test_java_command() {
+  atlas_java_command "$1"
+  local cp="$ATLAS_ROOT/jobs/target/test-classes:$(cat "$ATLAS_ROOT/jobs/target/classpath-test.txt")"
+  local i
+  for i in "${!ATLAS_JAVA_CMD[@]}"; do
+    if [[ "${ATLAS_JAVA_CMD[$i]}" == "-cp" ]]; then
+      ATLAS_JAVA_CMD[$((i + 1))]="$cp:${ATLAS_JAVA_CMD[$((i + 1))]}"
+    fi
+  done
+}
+
 atlas_java_command() {
   local opens=("${ATLAS_JAVA17_OPENS[@]}")
   atlas_openblas_coretype

@@ -19,13 +19,13 @@ MODEL=target/demo/digits-mlp
 OUT=target/demo/out
 
 # build (or rebuild a jar that predates the demo's trainer)
-atlas_ensure_built io/hessianatlas/jobs/demo/TrainDigitsModel.class
+atlas_ensure_built --tools
 
 if [[ -d "$MODEL" ]]; then
   echo "demo: reusing the trained model $MODEL (delete it to retrain)"
 else
   echo "demo: training a 64-32-10 MLP with Spark ML on $DATA ($MASTER)..."
-  atlas_java_command io.hessianatlas.jobs.demo.TrainDigitsModel
+  atlas_test_java_command io.hessianatlas.jobs.demo.TrainDigitsModel
   # Spark ML's netlib probes for a system libblas.so.3 and says so on stderr when there is none
   # (it then uses its Java BLAS, which is all this small network needs): keep that line out.
   "${ATLAS_JAVA_CMD[@]}" "$DATA" "$MODEL" "$MASTER" 2> >(grep --line-buffered -v '^netlib-blas: ' >&2)

@@ -10,9 +10,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/launcher.sh"
 cd "$ATLAS_ROOT"
-atlas_ensure_built io/hessianatlas/jobs/analyze/AnalyzeJob.class
-[[ -f jobs/target/classpath-test.txt && -f jobs/target/test-classes/io/hessianatlas/jobs/testing/GoldenOutputs.class ]] \
-  || (mvn -B -q -DskipTests install >&2)
+atlas_ensure_built --tools
 demo=0
 args=()
 for a in "$@"; do if [[ "$a" == "--demo" ]]; then demo=1; else args+=("$a"); fi; done

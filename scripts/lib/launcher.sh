@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Shared by scripts/atlas and scripts/demo.sh (source it; it defines functions only):
-#   atlas_ensure_built [CLASS...]  builds the project (mvn install, tests skipped) unless the jobs jar
-#                                  and its classpath file exist and the jar holds every CLASS given
-#                                  (as a/b/C.class); sets ATLAS_JAR and ATLAS_CP_FILE.
+#   atlas_ensure_built [--tools]   builds the project (mvn install, tests skipped) unless the jobs jar
+#                                  and its classpath file exist and are newer than every source;
+#                                  --tools: also the test sources (benchmarks, demo trainer); sets
+#                                  ATLAS_JAR and ATLAS_CP_FILE.
 #   atlas_java_command MAIN_CLASS  sets the array ATLAS_JAVA_CMD: java with the options Spark needs on
 #                                  Java 17 and the full local classpath (Spark included), then MAIN_CLASS;
 #                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback);
@@ -54,19 +55,27 @@ atlas_find_jar() {
   ATLAS_CP_FILE="$ATLAS_ROOT/jobs/target/classpath.txt"
 }
 
+# atlas_ensure_built [--tools]: builds the project (mvn install, tests skipped) when the jobs jar or
+# its classpath file is missing, or when a source the jar is built from (common/ and jobs/ main
+# sources and resources, conf/, the poms) is newer than the jar, so an edited source never runs
+# the old jar. With --tools the test sources count too (the benchmarks, the demo trainer and
+# scripts/golden.sh live there) and jobs/target/classpath-test.txt must exist.
 atlas_ensure_built() {
   atlas_find_jar
-  local need_build=0 cls
-  if [[ -z "$ATLAS_JAR" || ! -f "$ATLAS_CP_FILE" ]]; then
+  local tools=0 need_build=0 reason="first run; later runs start at once"
+  [[ "${1:-}" == "--tools" ]] && tools=1
+  local sources=("$ATLAS_ROOT"/common/src/main "$ATLAS_ROOT"/jobs/src/main "$ATLAS_ROOT"/conf
+    "$ATLAS_ROOT"/pom.xml "$ATLAS_ROOT"/common/pom.xml "$ATLAS_ROOT"/jobs/pom.xml)
+  (( tools )) && sources+=("$ATLAS_ROOT"/common/src/test "$ATLAS_ROOT"/jobs/src/test)
+  if [[ -z "$ATLAS_JAR" || ! -f "$ATLAS_CP_FILE" ]] \
+      || { (( tools )) && [[ ! -f "$ATLAS_ROOT/jobs/target/classpath-test.txt" ]]; }; then
     need_build=1
-  else
-    # zip entry names are stored uncompressed: a byte search finds a class without unzip/jar
-    for cls in "$@"; do
-      LC_ALL=C grep -qaF "$cls" "$ATLAS_JAR" || need_build=1
-    done
+  elif [[ -n "$(find "${sources[@]}" -newer "$ATLAS_JAR" -type f -print -quit 2>/dev/null)" ]]; then
+    need_build=1
+    reason="sources changed since the last build"
   fi
   if (( need_build )); then
-    echo "atlas: building the project (first run; later runs start at once)..." >&2
+    echo "atlas: building the project ($reason)..." >&2
     (cd "$ATLAS_ROOT" && mvn -B -q -DskipTests install) >&2
     atlas_find_jar
     [[ -n "$ATLAS_JAR" && -f "$ATLAS_CP_FILE" ]] || { echo "atlas: the build produced no jobs jar" >&2; return 1; }

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import io.hessianatlas.common.io.SafetensorsReader;
-import io.hessianatlas.common.io.SafetensorsWriter;
+import io.hessianatlas.common.model.io.SafetensorsReader;
+import io.hessianatlas.common.model.io.SafetensorsWriter;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
 import io.hessianatlas.jobs.testing.SparkTestSession;

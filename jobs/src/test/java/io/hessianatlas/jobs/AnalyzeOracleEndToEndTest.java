@@ -16,9 +16,9 @@ import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hessianatlas.common.NativeEnvironment;
-import io.hessianatlas.common.OpenBlas;
-import io.hessianatlas.common.NativeRuntime;
+import io.hessianatlas.common.nd4j.NativeEnvironment;
+import io.hessianatlas.common.nd4j.OpenBlas;
+import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;

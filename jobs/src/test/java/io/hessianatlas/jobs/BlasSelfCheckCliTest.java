@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import io.hessianatlas.common.BlasSelfCheck;
+import io.hessianatlas.common.nd4j.BlasSelfCheck;
 import io.hessianatlas.jobs.testing.OracleInputs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

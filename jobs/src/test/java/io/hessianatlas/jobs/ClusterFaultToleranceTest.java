@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hessianatlas.common.BlasSelfCheck;
+import io.hessianatlas.common.nd4j.BlasSelfCheck;
 import io.hessianatlas.jobs.bench.SyntheticWorkload;
 import io.hessianatlas.jobs.cli.AtlasCli;
 import io.hessianatlas.jobs.testing.CliRun;

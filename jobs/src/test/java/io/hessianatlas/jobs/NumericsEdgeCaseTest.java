@@ -5,10 +5,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-import io.hessianatlas.common.nn.Activation;
-import io.hessianatlas.common.nn.DenseLayer;
-import io.hessianatlas.common.nn.Loss;
-import io.hessianatlas.common.nn.Network;
+import io.hessianatlas.common.model.Activation;
+import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.model.Loss;
+import io.hessianatlas.common.model.Network;
 import org.junit.jupiter.params.provider.Arguments;
 
 /**

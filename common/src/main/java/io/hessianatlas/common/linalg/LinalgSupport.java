@@ -3,15 +3,15 @@ package io.hessianatlas.common.linalg;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Package-private helpers shared by the linalg classes: shape messages, argument checks and an
+ * Helpers shared by the dense linear-algebra and spectrum classes: shape messages, argument checks and an
  * overflow/underflow-safe Frobenius norm. Shapes are always written {@code (rows x cols)}.
  */
-final class LinalgSupport {
+public final class LinalgSupport {
 
     private LinalgSupport() {
     }
 
-    static String shape(long rows, long cols) {
+    public static String shape(long rows, long cols) {
         return "(" + rows + " x " + cols + ")";
     }
 
@@ -20,7 +20,7 @@ final class LinalgSupport {
      *
      * @throws IllegalArgumentException naming the matrix, the declared shape and the array length
      */
-    static void requireSquare(String name, double[] m, int n) {
+    public static void requireSquare(String name, double[] m, int n) {
         if (m == null) {
             throw new IllegalArgumentException(name + " is null, expected a row-major " + shape(n, n) + " matrix");
         }
@@ -35,7 +35,7 @@ final class LinalgSupport {
     }
 
     /** ", i.e. (k x k)" when len is a perfect square, else "". */
-    static String squareHint(long len) {
+    public static String squareHint(long len) {
         long k = (long) Math.sqrt((double) len);
         while (k * k > len) {
             k--;
@@ -47,7 +47,7 @@ final class LinalgSupport {
     }
 
     /** Throws IllegalArgumentException naming the first NaN or infinite entry of a row-major matrix. */
-    static void requireFinite(String name, double[] m, int cols) {
+    public static void requireFinite(String name, double[] m, int cols) {
         for (int k = 0; k < m.length; k++) {
             if (!Double.isFinite(m[k])) {
                 throw new IllegalArgumentException(name + ": non-finite entry " + m[k] + " at ["
@@ -66,7 +66,7 @@ final class LinalgSupport {
      * w = 0 or non-finite w). Iterative eigensolvers multiply every operator product by s and divide
      * their eigenvalues by it: the iteration is scale-invariant, and multiplying by a power of two is exact.
      */
-    static double powerOfTwoScale(INDArray w) {
+    public static double powerOfTwoScale(INDArray w) {
         double amax = w.amaxNumber().doubleValue();
         if (!(amax > 0) || Double.isInfinite(amax) || (amax >= SCALE_LOW && amax <= SCALE_HIGH)) {
             return 1.0;
@@ -79,7 +79,7 @@ final class LinalgSupport {
      * {@link Double#MAX_VALUE} and down to subnormals: the entries are scaled by a power of two
      * (exact) so that the largest is about 1 before squaring.
      */
-    static double frobenius(double[] x, int from, int len) {
+    public static double frobenius(double[] x, int from, int len) {
         double max = 0;
         for (int k = from, end = from + len; k < end; k++) {
             double ax = Math.abs(x[k]);

@@ -2,6 +2,8 @@ package io.hessianatlas.common.linalg;
 
 import java.util.Locale;
 import java.util.Random;
+import io.hessianatlas.common.spectra.DenseSymmetricSpectrum;
+import io.hessianatlas.common.testing.LinalgTestSupport;
 
 /**
  * Micro-benchmark (a main, not a test): µs per call of {@link SymmetricEigen} for n = 10 and 64,

@@ -1,11 +1,11 @@
 package io.hessianatlas.common.linalg;
 
-import static io.hessianatlas.common.linalg.LinalgTestSupport.maxAbs;
-import static io.hessianatlas.common.linalg.LinalgTestSupport.randomOrthogonal;
-import static io.hessianatlas.common.linalg.LinalgTestSupport.randomSymmetric;
-import static io.hessianatlas.common.linalg.LinalgTestSupport.reversed;
-import static io.hessianatlas.common.linalg.LinalgTestSupport.scaled;
-import static io.hessianatlas.common.linalg.LinalgTestSupport.withSpectrum;
+import static io.hessianatlas.common.testing.LinalgTestSupport.maxAbs;
+import static io.hessianatlas.common.testing.LinalgTestSupport.randomOrthogonal;
+import static io.hessianatlas.common.testing.LinalgTestSupport.randomSymmetric;
+import static io.hessianatlas.common.testing.LinalgTestSupport.reversed;
+import static io.hessianatlas.common.testing.LinalgTestSupport.scaled;
+import static io.hessianatlas.common.testing.LinalgTestSupport.withSpectrum;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +18,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import io.hessianatlas.common.spectra.DenseSymmetricSpectrum;
+import io.hessianatlas.common.testing.LinalgTestSupport;
 
 class SymmetricEigenTest {
 

@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.hessianatlas.common.CpuInfo;
-import io.hessianatlas.common.NativeEnvironment;
-import io.hessianatlas.common.OpenBlasCoreType;
+import io.hessianatlas.common.nd4j.CpuInfo;
+import io.hessianatlas.common.nd4j.NativeEnvironment;
+import io.hessianatlas.common.nd4j.OpenBlasCoreType;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;

@@ -8,10 +8,10 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hessianatlas.common.nn.Activation;
-import io.hessianatlas.common.nn.DenseLayer;
-import io.hessianatlas.common.nn.Loss;
-import io.hessianatlas.common.nn.Network;
+import io.hessianatlas.common.model.Activation;
+import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.model.Loss;
+import io.hessianatlas.common.model.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -32,7 +32,7 @@ public final class OracleCase {
     public static List<org.junit.jupiter.params.provider.Arguments> inBothModes() {
         List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
         for (String c : CASES) {
-            for (io.hessianatlas.common.curvature.CurvatureMode m : io.hessianatlas.common.curvature.CurvatureMode.values()) {
+            for (io.hessianatlas.common.hessian.CurvatureMode m : io.hessianatlas.common.hessian.CurvatureMode.values()) {
                 out.add(org.junit.jupiter.params.provider.Arguments.of(c, m));
             }
         }

@@ -10,12 +10,12 @@ import java.util.Properties;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.hessianatlas.common.NativeRuntime;
-import io.hessianatlas.common.curvature.CurvaturePlan;
-import io.hessianatlas.common.curvature.CurvatureSums;
-import io.hessianatlas.common.nn.Network;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.jobs.cli.AtlasCli;
-import io.hessianatlas.jobs.cli.InputException;
+import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -26,12 +26,26 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
+import io.hessianatlas.jobs.analyze.api.AnalyzeResult;
+import io.hessianatlas.jobs.analyze.api.LayerResult;
+import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
+import io.hessianatlas.jobs.analyze.io.CurvatureTables;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
+import io.hessianatlas.jobs.analyze.io.InputBatcher;
+import io.hessianatlas.jobs.analyze.io.InputPreparation;
+import io.hessianatlas.jobs.analyze.io.ModelLoader;
+import io.hessianatlas.jobs.analyze.io.OutputCommit;
+import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
+import io.hessianatlas.jobs.analyze.spark.ExecutorEnvironments;
+import io.hessianatlas.jobs.analyze.spark.SkippedRows;
+import io.hessianatlas.jobs.analyze.spark.SpectraStep;
 
 /**
  * The `analyze` job, planned on the driver and executed on the executors, in phases:
  * <ol>
  *   <li>validate: model folder, --layers, the dense budget and --out, before Spark starts;</li>
- *   <li>native: ND4J and the {@link io.hessianatlas.common.BlasSelfCheck} (a wrong BLAS stops here);</li>
+ *   <li>native: ND4J and the {@link io.hessianatlas.common.nd4j.BlasSelfCheck} (a wrong BLAS stops here);</li>
  *   <li>start Spark (the master from --master unless spark-submit set one);</li>
  *   <li>read: {@link InputPreparation} (schema checks naming the column);</li>
  *   <li>pass: {@link CurvaturePassStep}, one distributed pass over mini-batches;</li>

@@ -7,7 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Wall time per phase of a run: one log line per phase, and the figures for run.json. */
-final class PhaseTimer {
+public final class PhaseTimer {
     private static final Logger LOG = LoggerFactory.getLogger("io.hessianatlas.analyze");
 
     private final Map<String, Double> seconds = new LinkedHashMap<>();

@@ -5,10 +5,11 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
 
-import io.hessianatlas.common.BlasSelfCheckException;
-import io.hessianatlas.common.io.ModelFormatException;
+import io.hessianatlas.common.nd4j.BlasSelfCheckException;
+import io.hessianatlas.common.model.io.ModelFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import io.hessianatlas.jobs.analyze.api.InputException;
 
 /**
  * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit

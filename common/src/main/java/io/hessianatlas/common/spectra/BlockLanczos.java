@@ -1,0 +1,359 @@
+package io.hessianatlas.common.spectra;
+
+import java.util.Random;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import io.hessianatlas.common.linalg.LinalgSupport;
+
+/**
+ * Extreme eigenpairs of a symmetric operator known only through block products, by block Lanczos
+ * with full reorthogonalisation (two rounds of classical Gram-Schmidt against the whole basis).
+ *
+ * <pre>
+ *   H Q_j = Q_{j-1} B_{j-1}ᵀ + Q_j A_j + Q_{j+1} B_j        Q_j (d x b) orthonormal, A_j, B_j (b x b)
+ *   T = block-tridiag(B_{j-1}, A_j, B_jᵀ)                    ((s b) x (s b)) after s steps
+ *   Ritz pair (θ, Q s) of T;  ||H y − θ y|| = ||B_s s_last||  (s_last: the last b entries of s)
+ * </pre>
+ * Each step is ONE call of {@link SymmetricOperator#apply} on a (d x b) block: on a cluster, one
+ * pass over the data. The iteration stops when the wanted Ritz pairs (top-k, and bottom-k when
+ * asked) have residual ≤ tolerance · max|θ|, when the Krylov space is exhausted (then T is exact),
+ * or after {@code maxSteps}. A breakdown (rank-deficient block) is continued with random vectors
+ * orthogonal to the basis, so exact invariant subspaces do not stop the search. Operators of extreme
+ * scale (a nearly dead layer's H of 1e-200) are rescaled by an exact power of two after the first
+ * product, so that vector norms do not underflow (which made the Ritz values of such an H wrong).
+ */
+public final class BlockLanczos {
+    /** Default relative residual tolerance. */
+    public static final double DEFAULT_TOLERANCE = 1e-10;
+    /** Columns whose norm falls below this fraction of the block's norm before orthogonalisation are deflated. */
+    static final double DEFLATION = 1e-11;
+
+    private BlockLanczos() {
+    }
+
+    /** The converged (or best) eigenpairs and what they cost. */
+    public static final class Result {
+        private final double[] topValues;
+        private final double[] topResiduals;
+        private final INDArray topVectors;
+        private final double[] bottomValues;
+        private final double[] bottomResiduals;
+        private final int steps;
+        private final int products;
+        private final int krylovDimension;
+        private final boolean converged;
+
+        Result(double[] topValues, double[] topResiduals, INDArray topVectors, double[] bottomValues,
+               double[] bottomResiduals, int steps, int products, int krylovDimension, boolean converged) {
+            this.topValues = topValues;
+            this.topResiduals = topResiduals;
+            this.topVectors = topVectors;
+            this.bottomValues = bottomValues;
+            this.bottomResiduals = bottomResiduals;
+            this.steps = steps;
+            this.products = products;
+            this.krylovDimension = krylovDimension;
+            this.converged = converged;
+        }
+
+        /** The k largest Ritz values, descending. */
+        public double[] topValues() {
+            return topValues.clone();
+        }
+
+        /** ||H y − θ y|| of each top Ritz pair. */
+        public double[] topResiduals() {
+            return topResiduals.clone();
+        }
+
+        /** Top Ritz vectors as columns {@code (d x k)}, or null when not requested. */
+        public INDArray topVectors() {
+            return topVectors;
+        }
+
+        /** The k smallest Ritz values, ascending (empty unless requested). */
+        public double[] bottomValues() {
+            return bottomValues.clone();
+        }
+
+        public double[] bottomResiduals() {
+            return bottomResiduals.clone();
+        }
+
+        /** Block steps = calls of the operator = passes over the data. */
+        public int steps() {
+            return steps;
+        }
+
+        /** Matrix-vector products = steps · block size. */
+        public int products() {
+            return products;
+        }
+
+        public int krylovDimension() {
+            return krylovDimension;
+        }
+
+        public boolean converged() {
+            return converged;
+        }
+    }
+
+    /**
+     * @param k            wanted eigenpairs at each requested end (≤ d)
+     * @param bottomToo    also converge the k smallest (indefinite H)
+     * @param blockSize    vectors per pass (≥ 1)
+     * @param maxSteps     at most this many passes
+     * @param tolerance    relative residual tolerance
+     * @param vectors      compute the top Ritz vectors
+     * @param seed         seed of the random start block
+     */
+    public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
+                               double tolerance, boolean vectors, long seed) {
+        long dl = op.dimension();
+        if (dl > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("dimension " + dl + " is too large");
+        }
+        int d = (int) dl;
+        if (k < 1 || k > d) {
+            throw new IllegalArgumentException("k = " + k + " must be in [1, " + d + "]");
+        }
+        int b = Math.min(Math.max(1, blockSize), d);
+        int maxDim = (int) Math.min(d, (long) Math.max(1, maxSteps) * b);
+        // the basis grows block by block (memory: d x Krylov dimension, only as far as the iteration goes)
+        java.util.List<INDArray> basis = new java.util.ArrayList<>();
+        Random rnd = new Random(seed);
+        Qr start = orthonormalise(gaussian(d, b, rnd), basis, b, rnd);
+        INDArray q = start.q;
+        double[][] t = new double[maxDim][maxDim];
+        INDArray prevBt = null;  // B_{j-1}ᵀ  (b_{j-1} x b_j)
+        INDArray prevQ = null;
+        int cols = 0;
+        int steps = 0;
+        int products = 0;
+        double[] topValues = new double[0];
+        double[] topRes = new double[0];
+        double[] botValues = new double[0];
+        double[] botRes = new double[0];
+        DenseSymmetricSpectrum ritz;
+        boolean converged;
+        // products are multiplied by an exact power of two when H's scale is extreme (|H v| below about
+        // 1e-135 or above 1e135), so that norms neither underflow nor overflow; values are divided back
+        double productScale = 1.0;
+        while (true) {
+            int bw = (int) q.columns();
+            basis.add(q);
+            INDArray w = op.apply(q);
+            if (steps == 0) {
+                productScale = LinalgSupport.powerOfTwoScale(w);
+            }
+            if (productScale != 1.0) {
+                w.muli(productScale);
+            }
+            steps++;
+            products += bw;
+            INDArray a = q.transpose().mmul(w);
+            a = a.add(a.transpose()).muli(0.5);
+            w.subi(q.mmul(a));
+            if (prevQ != null) {
+                w.subi(prevQ.mmul(prevBt));
+            }
+            for (int i = 0; i < bw; i++) {
+                for (int j = 0; j < bw; j++) {
+                    t[cols + i][cols + j] = a.getDouble(i, j);
+                }
+            }
+            int dim = cols + bw;
+            int nextWidth = Math.min(bw, maxDim - dim);
+            Qr next = nextWidth > 0 ? orthonormalise(w, basis, nextWidth, rnd) : null;
+            double[] tFlat = new double[dim * dim];
+            for (int i = 0; i < dim; i++) {
+                System.arraycopy(t[i], 0, tFlat, i * dim, dim);
+            }
+            ritz = DenseSymmetricSpectrum.of(tFlat, dim, true);
+            boolean exact = dim == d;   // the Krylov space is the whole space: T is similar to H
+            // ||H y - θ y|| = ||B_j s_last|| with B_j the R of the next block (or of the leftover w)
+            INDArray bj = exact ? null : next != null ? next.r : residualFactor(w);
+            int kk = Math.min(k, dim);
+            topValues = new double[kk];
+            topRes = new double[kk];
+            double scale = Math.max(Math.abs(ritz.largest()), Math.abs(ritz.smallest()));
+            boolean ok = true;
+            for (int c = 0; c < kk; c++) {
+                topValues[c] = ritz.eigenvalue(c);
+                topRes[c] = exact ? 0.0 : residual(bj, ritz.eigenvector(c), dim, bw);
+                ok &= topRes[c] <= tolerance * scale;
+            }
+            if (bottomToo) {
+                botValues = new double[kk];
+                botRes = new double[kk];
+                for (int c = 0; c < kk; c++) {
+                    botValues[c] = ritz.eigenvalue(dim - 1 - c);
+                    botRes[c] = exact ? 0.0 : residual(bj, ritz.eigenvector(dim - 1 - c), dim, bw);
+                    ok &= botRes[c] <= tolerance * scale;
+                }
+            }
+            converged = ok && kk == k;
+            if (converged || next == null || steps >= maxSteps) {
+                cols = dim;
+                break;
+            }
+            int bn = (int) next.q.columns();
+            for (int i = 0; i < bn; i++) {
+                for (int j = 0; j < bw; j++) {
+                    double v = next.r.getDouble(i, j);
+                    t[dim + i][cols + j] = v;
+                    t[cols + j][dim + i] = v;
+                }
+            }
+            prevQ = q;
+            prevBt = next.r.transpose().dup();
+            q = next.q;
+            cols = dim;
+        }
+        INDArray topVectors = null;
+        if (vectors) {
+            int kk = topValues.length;
+            double[] s = new double[cols * kk];
+            for (int c = 0; c < kk; c++) {
+                double[] v = ritz.eigenvector(c);
+                for (int r = 0; r < cols; r++) {
+                    s[r * kk + c] = v[r];
+                }
+            }
+            INDArray sm = Nd4j.create(s, new long[] {cols, kk}, 'c');
+            topVectors = Nd4j.zeros(DataType.DOUBLE, d, kk);
+            int row = 0;
+            for (INDArray blk : basis) {
+                long w = blk.columns();
+                topVectors.addi(blk.mmul(sm.get(NDArrayIndex.interval(row, row + w), NDArrayIndex.all())));
+                row += w;
+            }
+        }
+        if (productScale != 1.0) {
+            for (double[] v : new double[][] {topValues, topRes, botValues, botRes}) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] /= productScale;
+                }
+            }
+        }
+        return new Result(topValues, topRes, topVectors, botValues, botRes, steps, products, cols, converged);
+    }
+
+    /** ||B s_last||, B (rows x bw), s_last the last bw entries of s. */
+    private static double residual(INDArray bj, double[] s, int dim, int bw) {
+        double r2 = 0;
+        for (int i = 0; i < bj.rows(); i++) {
+            double v = 0;
+            for (int j = 0; j < bw; j++) {
+                v += bj.getDouble(i, j) * s[dim - bw + j];
+            }
+            r2 += v * v;
+        }
+        return Math.sqrt(r2);
+    }
+
+    /** The R of w's QR without storing Q (for the last step's residuals). */
+    private static INDArray residualFactor(INDArray w) {
+        int b = (int) w.columns();
+        INDArray r = Nd4j.zeros(DataType.DOUBLE, b, b);
+        INDArray x = w.dup('f');
+        for (int j = 0; j < b; j++) {
+            INDArray col = x.getColumn(j, true);
+            for (int i = 0; i < j; i++) {
+                INDArray ci = x.getColumn(i, true);
+                double ni = ci.norm2Number().doubleValue();
+                if (ni > 0) {
+                    double proj = dot(ci, col) / ni;
+                    r.putScalar(i, j, proj);
+                    col.subi(ci.mul(proj / ni));
+                }
+            }
+            r.putScalar(j, j, col.norm2Number().doubleValue());
+        }
+        return r;
+    }
+
+    private static final class Qr {
+        final INDArray q;
+        final INDArray r;
+
+        Qr(INDArray q, INDArray r) {
+            this.q = q;
+            this.r = r;
+        }
+    }
+
+    /**
+     * Orthogonalises w {@code (d x bw)} against every basis block (twice) and
+     * within itself (modified Gram-Schmidt, twice per column), keeping at most {@code width}
+     * columns: w = Q R with Q {@code (d x width)}, R {@code (width x bw)}. Columns that vanish
+     * (rank deficiency, breakdown) are dropped; free places are filled with random vectors
+     * orthogonal to everything, whose rows of R are zero.
+     */
+    private static Qr orthonormalise(INDArray w, java.util.List<INDArray> basis, int width, Random rnd) {
+        int d = (int) w.rows();
+        int bw = (int) w.columns();
+        INDArray x = w.dup('f');
+        projectOut(x, basis);
+        INDArray q = Nd4j.create(DataType.DOUBLE, new long[] {d, width}, 'f');
+        INDArray r = Nd4j.zeros(DataType.DOUBLE, width, bw);
+        double blockNorm = Math.max(w.norm2Number().doubleValue(), Double.MIN_NORMAL);
+        int kept = 0;
+        for (int j = 0; j < bw; j++) {
+            INDArray col = x.getColumn(j, true).dup();
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < kept; i++) {
+                    INDArray qi = q.getColumn(i, true);
+                    double proj = dot(qi, col);
+                    r.putScalar(i, j, r.getDouble(i, j) + proj);
+                    col.subi(qi.mul(proj));
+                }
+            }
+            double norm = col.norm2Number().doubleValue();
+            if (norm > DEFLATION * blockNorm && kept < width) {
+                r.putScalar(kept, j, norm);
+                q.getColumn(kept, true).assign(col.divi(norm));
+                kept++;
+            }
+        }
+        for (; kept < width; kept++) {
+            // breakdown: continue with a random direction orthogonal to the basis and the kept columns
+            INDArray fresh = gaussian(d, 1, rnd);
+            for (int round = 0; round < 2; round++) {
+                projectOut(fresh, basis);
+                for (int i = 0; i < kept; i++) {
+                    INDArray qi = q.getColumn(i, true);
+                    fresh.subi(qi.mul(dot(qi, fresh)));
+                }
+            }
+            q.getColumn(kept, true).assign(fresh.divi(fresh.norm2Number().doubleValue()));
+        }
+        return new Qr(q, r);
+    }
+
+    /** x ← (I − Q Qᵀ)² x over all basis blocks: two rounds of block classical Gram-Schmidt. */
+    private static void projectOut(INDArray x, java.util.List<INDArray> basis) {
+        for (int round = 0; round < 2; round++) {
+            for (INDArray q : basis) {
+                x.subi(q.mmul(q.transpose().mmul(x)));
+            }
+        }
+    }
+
+    private static double dot(INDArray x, INDArray y) {
+        return Nd4j.getBlasWrapper().dot(x, y);
+    }
+
+    static INDArray gaussian(int d, int b, Random rnd) {
+        double[] v = new double[d * b];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = rnd.nextGaussian();
+        }
+        return Nd4j.create(v, new long[] {d, b}, 'f');
+    }
+
+}

@@ -1,0 +1,48 @@
+package io.hessianatlas.common.testing;
+
+/**
+ * Dense per-sample layer blocks (DESIGN.md §2), for tests and small layers only: with
+ * ã = [a; 1] of length m+1 and Q {@code (n x n)}, the θ-block is
+ * <pre>
+ *   H_θ = (ã ãᵀ) ⊗ Q          ((m+1)n x (m+1)n),  H_θ[j*n+i, j'*n+i'] = ã_j ã_j' Q[i][i']
+ *   H_W  = (a aᵀ) ⊗ Q          (mn x mn)           the leading block
+ *   H_Wb = a ⊗ Q               (mn x n)            the top-right block
+ *   H_b  = Q                   (n x n)             the trailing block
+ * </pre>
+ * All matrices are row-major double[].
+ */
+public final class ThetaBlocks {
+    private ThetaBlocks() {
+    }
+
+    /** (ã ãᵀ) ⊗ Q, row-major ((m+1)n)². */
+    public static double[] thetaBlock(double[] augmentedInput, double[] q, int n) {
+        if (q.length != n * n) {
+            throw new IllegalArgumentException("Q has " + q.length + " entries, expected (" + n + " x " + n + ")");
+        }
+        int m1 = augmentedInput.length;
+        int d = m1 * n;
+        double[] h = new double[d * d];
+        for (int j = 0; j < m1; j++) {
+            for (int i = 0; i < n; i++) {
+                int row = j * n + i;
+                for (int jp = 0; jp < m1; jp++) {
+                    double aa = augmentedInput[j] * augmentedInput[jp];
+                    for (int ip = 0; ip < n; ip++) {
+                        h[row * d + jp * n + ip] = aa * q[i * n + ip];
+                    }
+                }
+            }
+        }
+        return h;
+    }
+
+    /** The (rows x cols) sub-block of a row-major (d x d) matrix starting at (r0, c0). */
+    public static double[] subBlock(double[] matrix, int d, int r0, int c0, int rows, int cols) {
+        double[] out = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(matrix, (r0 + r) * d + c0, out, r * cols, cols);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,73 @@
+package io.hessianatlas.jobs.analyze.io;
+
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+
+import io.hessianatlas.common.nd4j.HostBuffers;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One validated mini-batch (possibly empty when every row of it was skipped as invalid) of samples
+ * in plain arrays: the augmented inputs ã^0 = [x; 1] {@code ((n_0+1) x B)} and the targets y
+ * {@code (p x B)}, both column-major (sample s at offset s·(n_0+1), resp. s·p), the sample ids and
+ * (softmax) the class indices. Persisted once, it feeds the per-sample pass and every matrix-free
+ * pass. Kept augmented and sample-contiguous, as the rows arrive: an ND4J batch is then one copy,
+ * with no transposition and no [x; 1] stacking.
+ */
+public final class InputBatch implements Serializable {
+    private static final long serialVersionUID = 2L;
+
+    public final Object[] ids;
+    /** ã^0 column-major: xAug[s*(n_0+1) + j] = x_s[j], xAug[s*(n_0+1) + n_0] = 1. */
+    final double[] xAug;
+    final double[] y;
+    public final int[] classes;
+    final int inputWidth;
+    final int outputWidth;
+    /** Rows of this batch dropped by --on-invalid-row skip, and the first reasons. */
+    public final int skipped;
+    public final java.util.List<String> skipReasons;
+
+    InputBatch(Object[] ids, double[] xAug, double[] y, int[] classes, int inputWidth, int outputWidth, int skipped,
+               java.util.List<String> skipReasons) {
+        this.skipped = skipped;
+        this.skipReasons = skipReasons;
+        this.ids = ids;
+        this.xAug = xAug;
+        this.y = y;
+        this.classes = classes;
+        this.inputWidth = inputWidth;
+        this.outputWidth = outputWidth;
+    }
+
+    public int size() {
+        return ids.length;
+    }
+
+    /**
+     * ã^0 = [x; 1] {@code ((n_0+1) x B)} in {@code type} (DOUBLE or FLOAT), the form
+     * {@link io.hessianatlas.common.hessian.BatchForward#computeAugmented} takes without copies.
+     */
+    public INDArray augmentedInputs(DataType type) {
+        // one bulk write into the array's buffer (Nd4j.create(double[]) goes element by element)
+        INDArray a = Nd4j.createUninitialized(type, new long[] {inputWidth + 1L, ids.length}, 'f');
+        ByteBuffer bytes = HostBuffers.bytes(a);
+        if (type == DataType.FLOAT) {
+            FloatBuffer f = bytes.asFloatBuffer();
+            for (int i = 0; i < xAug.length; i++) {
+                f.put(i, (float) xAug[i]);
+            }
+        } else {
+            bytes.asDoubleBuffer().put(xAug);
+        }
+        HostBuffers.wroteOnHost(a);
+        return a;
+    }
+
+    public INDArray targets() {
+        return Nd4j.create(y, new long[] {outputWidth, ids.length}, 'f');
+    }
+}

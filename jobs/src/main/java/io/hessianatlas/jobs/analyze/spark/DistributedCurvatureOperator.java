@@ -1,0 +1,157 @@
+package io.hessianatlas.jobs.analyze.spark;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import io.hessianatlas.common.nd4j.BatchWorkspace;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.hessian.BatchForward;
+import io.hessianatlas.common.hessian.CurvatureProducts;
+import io.hessianatlas.common.spectra.SymmetricOperator;
+import io.hessianatlas.common.model.Network;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
+
+/**
+ * The mean curvature of a layer's θ-block (layer ≥ 1) or of the whole network (layer 0) as a
+ * matrix-free operator over the persisted input batches: {@code H V = (1/N) Σ_s H_s V} for a block
+ * V {@code (d x b)}. Each {@link #apply} is ONE distributed pass: V is broadcast, every partition
+ * runs {@link CurvatureProducts} over its mini-batches (GEMMs over samples and directions), and
+ * the partial sums are merged by {@link OrderedTreeAggregate} (deterministic).
+ */
+public final class DistributedCurvatureOperator implements SymmetricOperator {
+    private final JavaSparkContext jsc;
+    private final JavaRDD<InputBatch> batches;
+    private final Broadcast<Network> network;
+    private final int layer;
+    private final boolean exact;
+    private final long count;
+    private final long dimension;
+    private int passes;
+
+    /**
+     * @param layer 1-based layer, or 0 for the whole network (all layers, cross-layer blocks included)
+     * @param exact exact Hessian (hessian mode) or GGN
+     * @param count N, the number of samples in {@code batches}
+     */
+    DistributedCurvatureOperator(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
+                                 int layer, boolean exact, long count) {
+        this.jsc = jsc;
+        this.batches = batches;
+        this.network = network;
+        this.layer = layer;
+        this.exact = exact;
+        this.count = count;
+        Network net = network.value();
+        this.dimension = layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
+    }
+
+    @Override
+    public long dimension() {
+        return dimension;
+    }
+
+    /** Passes over the data so far (calls of {@link #apply}). */
+    int passes() {
+        return passes;
+    }
+
+    @Override
+    public INDArray apply(INDArray block) {
+        int b = (int) block.columns();
+        int d = (int) dimension;
+        Broadcast<double[]> directions = jsc.broadcast(block.dup('f').data().asDouble());
+        int lay = layer;
+        boolean ex = exact;
+        Broadcast<Network> net = network;
+        try {
+            double[] total = OrderedTreeAggregate.reduce(
+                    batches.mapPartitionsWithIndex((Integer idx, Iterator<InputBatch> it) -> {
+                        List<Tuple2<Integer, double[]>> out = new ArrayList<>(1);
+                        out.add(new Tuple2<>(idx, partitionProducts(net.value(), it, directions.value(), d, b, lay, ex)));
+                        return out.iterator();
+                    }, true).mapToPair(t -> t),
+                    batches.getNumPartitions(), () -> new double[d * b], (x, y) -> {
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] += y[i];
+                        }
+                        return x;
+                    });
+            passes++;
+            return Nd4j.create(total, new long[] {d, b}, 'f').divi(count);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        finally {
+            directions.destroy();
+        }
+    }
+
+    /** Σ over the partition's samples of H_s V, as a column-major (d x b) array. */
+    static double[] partitionProducts(Network net, Iterator<InputBatch> it, double[] v, int d, int b, int layer,
+                                      boolean exact) {
+        NativeRuntime.configure();
+        int depth = net.depth();
+        INDArray block = Nd4j.create(v, new long[] {d, b}, 'f');
+        INDArray[] dirs = new INDArray[depth + 1];
+        boolean[] outs = new boolean[depth + 1];
+        long offset = 0;
+        for (int l = 1; l <= depth; l++) {
+            if (layer == 0 || layer == l) {
+                int n = net.layer(l).fanOut();
+                int m1 = net.layer(l).fanIn() + 1;
+                dirs[l] = CurvatureProducts.directionBlock(block, offset, n, m1);
+                outs[l] = true;
+                offset += (long) n * m1;
+            }
+        }
+        int lowest = layer == 0 ? 1 : layer;
+        INDArray[] acc = new INDArray[depth + 1];
+        while (it.hasNext()) {
+            InputBatch in = it.next();
+            if (in.size() == 0) {
+                continue;
+            }
+            // the batch's arrays live in the per-batch workspace; only the running sums outside it
+            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                BatchForward fw = BatchForward.computeAugmented(net, in.augmentedInputs(DataType.DOUBLE), in.targets(),
+                        lowest, exact);
+                INDArray[] out = CurvatureProducts.apply(fw, dirs, outs, b, exact);
+                for (int l = 1; l <= depth; l++) {
+                    if (out[l] != null) {
+                        INDArray o = out[l];
+                        if (acc[l] == null) {
+                            acc[l] = BatchWorkspace.outside(o::dup);
+                        } else {
+                            acc[l].addi(o);
+                        }
+                    }
+                }
+            }
+        }
+        INDArray result = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.DOUBLE, new long[] {d, b}, 'f');
+        offset = 0;
+        for (int l = 1; l <= depth; l++) {
+            if (outs[l]) {
+                int n = net.layer(l).fanOut();
+                int m1 = net.layer(l).fanIn() + 1;
+                if (acc[l] != null) {
+                    result.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + (long) n * m1),
+                            org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(CurvatureProducts.thetaColumns(acc[l], n, m1));
+                }
+                offset += (long) n * m1;
+            }
+        }
+        return result.dup('f').data().asDouble();
+    }
+}

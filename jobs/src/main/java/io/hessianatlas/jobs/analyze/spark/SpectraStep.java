@@ -1,0 +1,146 @@
+package io.hessianatlas.jobs.analyze.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.spectra.LayerCurvatureReport;
+import io.hessianatlas.common.aggregate.LayerCurvatureSums;
+import io.hessianatlas.common.spectra.BlockLanczos;
+import io.hessianatlas.common.spectra.KfacComparison;
+import io.hessianatlas.common.spectra.StochasticLanczosQuadrature;
+import io.hessianatlas.common.model.Network;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
+import io.hessianatlas.jobs.analyze.api.LayerResult;
+import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
+
+/**
+ * Driver-side spectra, planned on the driver and executed as distributed passes where they need
+ * the data: per layer the sums-derived report (dense H by LAPACK, A⊗G, KFAC error), block
+ * Lanczos on the matrix-free H for layers without a dense block (or all, with --spectrum
+ * lanczos), stochastic Lanczos quadrature densities (--density), and the same for the whole
+ * network as layer 0 (--network). Each operator application is one pass over the persisted batches.
+ */
+public final class SpectraStep {
+    private static final Logger LOG = LoggerFactory.getLogger("io.hessianatlas.analyze");
+
+    private SpectraStep() {
+    }
+
+    public static List<LayerResult> run(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
+                                 CurvatureSums sums, CurvaturePlan plan, AnalyzeOptions o) {
+        Network net = network.value();
+        boolean exact = o.mode() == CurvatureMode.HESSIAN;
+        long n = sums.count();
+        List<LayerResult> out = new ArrayList<>();
+        if (o.network()) {
+            out.add(networkResult(jsc, batches, network, sums, o, exact, n));
+        }
+        for (LayerCurvatureSums ls : sums.layers()) {
+            int l = ls.layer();
+            LayerCurvatureReport report = LayerCurvatureReport.of(net.layer(l), ls, o.mode(), o.topK());
+            boolean lanczos = o.spectrum() == SpectrumMethod.LANCZOS
+                    || o.spectrum() == SpectrumMethod.AUTO && !plan.isDense(l);
+            BlockLanczos.Result res = null;
+            int lanczosPasses = 0;
+            Double overlap = null;
+            DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
+            if (lanczos) {
+                res = lanczos(op, o.topK(), o, exact);
+                lanczosPasses = op.passes();
+                int d = (int) op.dimension();
+                int k = res.topValues().length;
+                // H = 0 (every Ritz value exactly 0: the products vanished): every subspace is a top
+                // eigenspace, the overlap is undefined and left null, as for a dense H with ||H||_F = 0
+                overlap = allZero(res) ? null : KfacComparison.subspaceOverlap(
+                        res.topVectors().dup('c').data().asDouble(), report.kroneckerTop(k).vectors(), d, k);
+                LOG.info(String.format("layer %d: lanczos top-%d in %d passes (%d products), max residual %.2e%s", l, k,
+                        res.steps(), res.products(), maxResidual(res), res.converged() ? "" : " (not converged)"));
+            }
+            StochasticLanczosQuadrature.Quadrature quad = null;
+            double[][] density = null;
+            int densityPasses = 0;
+            if (o.density()) {
+                int before = op.passes();
+                quad = StochasticLanczosQuadrature.run(op, o.densityProbes(), o.densitySteps(), o.seed());
+                density = quad.density(o.densityGrid(), o.densityWidth());
+                densityPasses = op.passes() - before;
+                LOG.info(String.format("layer %d: density from %d probes in %d passes", l, o.densityProbes(), densityPasses));
+            }
+            out.add(new LayerResult(l, net.layer(l).name(), report, report.params(), n, report.trace(),
+                    report.gradNorm(), res, lanczosPasses, quad, density, densityPasses, overlap));
+        }
+        return out;
+    }
+
+    private static LayerResult networkResult(JavaSparkContext jsc, JavaRDD<InputBatch> batches,
+                                             Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
+                                             boolean exact, long n) {
+        DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
+        BlockLanczos.Result res = lanczos(op, o.networkTopK(), o, exact);
+        int lanczosPasses = op.passes();
+        LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
+                res.topValues().length, res.steps(), res.products(), maxResidual(res),
+                res.converged() ? "" : " (not converged)"));
+        StochasticLanczosQuadrature.Quadrature quad = null;
+        double[][] density = null;
+        if (o.density()) {
+            quad = StochasticLanczosQuadrature.run(op, o.densityProbes(), o.densitySteps(), o.seed());
+            density = quad.density(o.densityGrid(), o.densityWidth());
+        }
+        double trace = 0;
+        double grad2 = 0;
+        for (LayerCurvatureSums ls : sums.layers()) {
+            trace += ls.meanTrace();
+            double g = 0;
+            for (double v : ls.meanGradient()) {
+                g += v * v;
+            }
+            grad2 += g;
+        }
+        return new LayerResult(0, "network", null, op.dimension(), n, trace, Math.sqrt(grad2), res, lanczosPasses,
+                quad, density, op.passes() - lanczosPasses, null);
+    }
+
+    private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o,
+                                               boolean exact) {
+        int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
+        int k = Math.min(topK, d);
+        int block = o.lanczosBlock() > 0 ? o.lanczosBlock() : k;
+        return BlockLanczos.solve(op, k, exact, block, o.lanczosMaxPasses(), o.lanczosTolerance(), true, o.seed());
+    }
+
+    /** Whether every reported Ritz value (top and bottom) is exactly 0. */
+    private static boolean allZero(BlockLanczos.Result r) {
+        for (double v : r.topValues()) {
+            if (v != 0.0) {
+                return false;
+            }
+        }
+        for (double v : r.bottomValues()) {
+            if (v != 0.0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static double maxResidual(BlockLanczos.Result r) {
+        double m = 0;
+        for (double v : r.topResiduals()) {
+            m = Math.max(m, v);
+        }
+        for (double v : r.bottomResiduals()) {
+            m = Math.max(m, v);
+        }
+        return m;
+    }
+}

@@ -27,7 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.nd4j.BlasSelfCheck;
 import io.hessianatlas.jobs.bench.SyntheticWorkload;
-import io.hessianatlas.jobs.cli.AtlasCli;
+import io.hessianatlas.jobs.analyze.BuildVersions;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.LogTail;
 import io.hessianatlas.jobs.testing.OutputTables;
@@ -96,7 +96,7 @@ class ClusterFaultToleranceTest {
     static void startClusterAndRunTheReference() throws Exception {
         Path target = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target");
         Path sparkHome = target.resolve("spark-home");
-        appJar = target.resolve("hessian-atlas-jobs-" + AtlasCli.versions().getProperty("version") + "-spark.jar");
+        appJar = target.resolve("hessian-atlas-jobs-" + BuildVersions.read().getProperty("version") + "-spark.jar");
         if (!Files.isRegularFile(appJar) || !Files.isDirectory(sparkHome.resolve("jars"))) {
             fail("needs " + appJar + " and " + sparkHome.resolve("jars") + " (built in `package`): run "
                     + "`mvn -B -q install -DskipTests` first, or `mvn -B verify`");

@@ -14,7 +14,6 @@ import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.model.Network;
-import io.hessianatlas.jobs.cli.AtlasCli;
 import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
@@ -294,7 +293,7 @@ public final class AnalyzeJob {
         m.put("passes_over_data", passes);
         m.put("timings_seconds", phases);
         m.put("warnings", warnings);
-        Properties v = AtlasCli.versions();
+        Properties v = BuildVersions.read();
         Map<String, Object> versions = new LinkedHashMap<>();
         versions.put("hessian_atlas", v.getProperty("version"));
         versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());

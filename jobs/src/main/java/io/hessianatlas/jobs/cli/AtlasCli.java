@@ -1,11 +1,10 @@
 package io.hessianatlas.jobs.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.util.Properties;
 
 import io.hessianatlas.common.nd4j.BlasSelfCheckException;
+import io.hessianatlas.jobs.analyze.BuildVersions;
 import io.hessianatlas.common.model.io.ModelFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -110,22 +109,9 @@ public final class AtlasCli implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            Properties p = versions();
+            Properties p = BuildVersions.read();
             return new String[] {"atlas " + p.getProperty("version", "unknown"),
                 "Spark " + p.getProperty("spark.version", "?") + ", ND4J " + p.getProperty("nd4j.version", "?")};
         }
-    }
-
-    /** version, spark.version and nd4j.version of this build. */
-    public static Properties versions() {
-        Properties p = new Properties();
-        try (InputStream in = AtlasCli.class.getResourceAsStream("/hessian-atlas-version.properties")) {
-            if (in != null) {
-                p.load(in);
-            }
-        } catch (IOException ignored) {
-            // versions are informational only
-        }
-        return p;
     }
 }

@@ -127,7 +127,17 @@ class AnalyzeBadInputTest {
             Path conf = d.resolve("bad.properties");
             Files.writeString(conf, "top-k=many\n");
             return with(good(d), "--conf", conf.toString());
-        }, "--top-k", "many"));
+        }, "--top-k", "many", "bad.properties: line 1", "top-k=many"));
+        c.add(new Case("--conf with an unknown key", 2, d -> {
+            Path conf = d.resolve("typo.properties");
+            Files.writeString(conf, "# a comment\nmode=hessian\nmdoe=ggn\n");
+            return with(good(d), "--conf", conf.toString());
+        }, "typo.properties: line 3", "unknown key 'mdoe'", "did you mean 'mode'"));
+        c.add(new Case("--conf with a bad enum value", 2, d -> {
+            Path conf = d.resolve("enum.properties");
+            Files.writeString(conf, "atlas.analyze.spectrum = fancy\n");
+            return with(good(d), "--conf", conf.toString());
+        }, "enum.properties: line 1", "spectrum=fancy", "--spectrum"));
         c.add(new Case("--spectrum dense over --dense-budget-mb 0", 2,
                 d -> with(good(d), "--spectrum", "dense", "--dense-budget-mb", "0"), "--spectrum dense", "--dense-budget-mb"));
         // ---- model -------------------------------------------------------------------------
@@ -353,6 +363,29 @@ class AnalyzeBadInputTest {
         assertFalse(run.err.contains("\tat "), run.err);
         assertFalse(Files.exists(dir.resolve("out")));
         assertNoStagingLeft(dir);
+    }
+
+    /**
+     * A --conf file's keys become the defaults (plain and command-qualified keys), the command line
+     * overrides them, and run.json records the options used and the file.
+     */
+    @Test
+    void confFileSetsDefaultsAndRunJsonRecordsIt() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("conf-ok"));
+        Path conf = dir.resolve("team.properties");
+        Files.writeString(conf, "mode=hessian\natlas.analyze.top-k=3\nprecision = float32\n");
+        CliRun run = CliRun.of(with(good(dir), "--conf", conf.toString(), "--precision", "float64").toArray(new String[0]));
+        assertEquals(0, run.exitCode, run.toString());
+        com.fasterxml.jackson.databind.JsonNode options = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("out/run.json").toFile()).get("options");
+        assertEquals("hessian", options.get("mode").asText());
+        assertEquals(3, options.get("top-k").asInt());
+        assertEquals("float64", options.get("precision").asText(), "the command line wins over --conf");
+        assertEquals(4, options.get("batch-size").asInt());
+        assertEquals(conf.toString(), options.get("conf").asText());
+        assertEquals("fail", options.get("on-invalid-row").asText());
+        assertEquals("all", options.get("layers").asText());
+        assertEquals("json", options.get("format").asText(), "auto resolved from data.jsonl");
     }
 
     /** --verbose adds the stack trace after the one-line error (input error found after parsing). */

@@ -65,13 +65,13 @@ public final class AnalyzeJob {
     /** Runs the job in the active SparkSession if there is one (tests), else in a new one that it stops. */
     public static AnalyzeResult run(AnalyzeOptions options) {
         PhaseTimer timer = new PhaseTimer();
-        ModelLoader.Kind kind = ModelLoader.detect(options.model());
-        ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.model(), kind) : null;
+        ModelLoader.Kind kind = ModelLoader.detect(options.input().model());
+        ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.input().model(), kind) : null;
         if (model != null) {
             validateAgainstNetwork(options, model.network);
         }
-        OutputCommit.check(new Configuration(), options.out(), options.overwrite());
-        timer.end("validate", kind.label + " model " + options.model());
+        OutputCommit.check(new Configuration(), options.output().out(), options.output().overwrite());
+        timer.end("validate", kind.label + " model " + options.input().model());
         // ND4J and the BLAS self-check before Spark starts: a wrong BLAS stops the run in a second
         NativeRuntime.Status nativeStatus = NativeRuntime.configure();
         timer.end("native", nativeStatus.environment().describe() + String.format(java.util.Locale.ROOT,
@@ -80,7 +80,7 @@ public final class AnalyzeJob {
         boolean reuse = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
         SparkSession.Builder builder = SparkSession.builder().appName(APP_NAME);
         if (!reuse && System.getProperty("spark.master") == null) {
-            builder = builder.master(options.master());
+            builder = builder.master(options.output().master());
         }
         SparkSession spark = builder.getOrCreate();
         timer.end("start", "Spark " + spark.version() + ", master " + spark.sparkContext().master());
@@ -98,7 +98,7 @@ public final class AnalyzeJob {
                                          NativeRuntime.Status nativeStatus) {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
-            model = ModelLoader.load(options.model(), kind);
+            model = ModelLoader.load(options.input().model(), kind);
             validateAgainstNetwork(options, model.network);
             timer.end("model", kind.label + " " + model.network);
         }
@@ -106,38 +106,38 @@ public final class AnalyzeJob {
         CurvaturePlan plan = plan(options, net);
         List<String> warnings = new ArrayList<>();
         for (int l : plan.layers()) {
-            if (options.empiricalFisher() && !plan.isDense(l)) {
+            if (options.pass().empiricalFisher() && !plan.isDense(l)) {
                 warnings.add("layer " + l + ": no empirical Fisher (its dense block exceeds --dense-budget-mb "
-                        + options.denseBudgetMb() + ")");
+                        + options.spectra().denseBudgetMb() + ")");
             }
         }
 
         InputPreparation.Prepared input = InputPreparation.prepare(spark, options, model);
-        timer.end("read", options.format().sourceName() + " " + options.data());
+        timer.end("read", options.input().format().sourceName() + " " + options.input().data());
 
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Network> network = jsc.broadcast(net);
         // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
         JavaRDD<InputBatch> batches = input.rows.queryExecution().toRdd().toJavaRDD()
-                .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.batchSize(),
-                        input.idType == DataTypes.StringType, options.skipInvalidRows()), true);
+                .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),
+                        input.idType == DataTypes.StringType, options.input().skipInvalidRows()), true);
         if (needsMatrixFreePasses(options, plan)) {
             // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
             // and is read back one batch at a time
             batches = batches.persist(StorageLevel.MEMORY_AND_DISK_SER());
         }
-        try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.out(),
-                options.overwrite())) {
+        try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.output().out(),
+                options.output().overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
-                    options.precision(), CurvaturePassStep.sampleSchema(input.idType));
+                    options.pass().precision(), CurvaturePassStep.sampleSchema(input.idType));
             CurvatureSums sums = pass.sums;
-            SkippedRows skipped = options.skipInvalidRows() ? SkippedRows.collect(pass.persisted) : SkippedRows.NONE;
+            SkippedRows skipped = options.input().skipInvalidRows() ? SkippedRows.collect(pass.persisted) : SkippedRows.NONE;
             if (skipped.count > 0) {
                 warnings.add(skipped.count + " invalid row(s) skipped (--on-invalid-row skip), e.g. " + skipped.reasons.get(0));
             }
             if (sums.count() == 0) {
-                throw new InputException("--data: " + options.data() + " has no rows to analyse"
-                        + (options.sampleFraction() < 1 ? " after --sample-fraction " + options.sampleFraction() : ""));
+                throw new InputException("--data: " + options.input().data() + " has no rows to analyse"
+                        + (options.input().sampleFraction() < 1 ? " after --sample-fraction " + options.input().sampleFraction() : ""));
             }
             timer.end("pass", sums.count() + " samples, " + pass.persisted.getNumPartitions() + " partitions");
 
@@ -148,21 +148,21 @@ public final class AnalyzeJob {
             }
             timer.end("spectra", results.size() + " matrices, " + (passes - 1) + " matrix-free passes");
 
-            CurvatureTables.layers(spark, results, options.mode().optionName()).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
+            CurvatureTables.layers(spark, results, options.pass().mode().optionName()).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));
             CurvatureTables.spectrum(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("spectrum"));
             CurvatureTables.factors(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("factors"));
-            if (options.density()) {
+            if (options.spectra().density().density()) {
                 CurvatureTables.density(spark, results).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("density"));
             }
-            if (options.eigenvectors() > 0) {
-                CurvatureTables.eigenvectors(spark, results, options.eigenvectors()).write().mode(SaveMode.ErrorIfExists)
+            if (options.spectra().eigenvectors() > 0) {
+                CurvatureTables.eigenvectors(spark, results, options.spectra().eigenvectors()).write().mode(SaveMode.ErrorIfExists)
                         .parquet(commit.tablePath("eigenvectors"));
             }
             pass.samples.write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
             pass.persisted.unpersist(false);
-            long rowsRead = options.sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count() + skipped.count;
+            long rowsRead = options.input().sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count() + skipped.count;
             Double accuracy = net.loss().isClassification() ? sums.accuracy() : null;
-            timer.end("write", "tables under " + options.out());
+            timer.end("write", "tables under " + options.output().out());
 
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
@@ -175,10 +175,10 @@ public final class AnalyzeJob {
             for (String w : warnings) {
                 LOG.warn(w);
             }
-            return new AnalyzeResult(options.out(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases,
-                    passes, options.eigenvectors() > 0);
+            return new AnalyzeResult(options.output().out(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases,
+                    passes, options.spectra().eigenvectors() > 0);
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + options.out() + " failed: " + e.getMessage(), e);
+            throw new UncheckedIOException("writing " + options.output().out() + " failed: " + e.getMessage(), e);
         } finally {
             batches.unpersist(false);
             network.destroy();
@@ -187,7 +187,7 @@ public final class AnalyzeJob {
 
     /** Checks --layers and, for --spectrum dense, the memory budget; messages name the option. */
     static void validateAgainstNetwork(AnalyzeOptions options, Network net) {
-        int[] layers = options.layers();
+        int[] layers = options.pass().layers();
         if (layers != null) {
             for (int l : layers) {
                 if (l > net.depth()) {
@@ -196,14 +196,14 @@ public final class AnalyzeJob {
                 }
             }
         }
-        if (options.spectrum() == SpectrumMethod.DENSE) {
-            CurvaturePlan probe = CurvaturePlan.of(net, options.mode(), layers, options.denseBudgetBytes(), false, false);
+        if (options.spectra().spectrum() == SpectrumMethod.DENSE) {
+            CurvaturePlan probe = CurvaturePlan.of(net, options.pass().mode(), layers, options.spectra().denseBudgetBytes(), false, false);
             for (int l : probe.layers()) {
                 if (!probe.isDense(l)) {
                     long mb = (CurvaturePlan.denseBytes(net.layer(l)) + (1 << 20) - 1) >> 20;
                     throw new InputException("--spectrum dense: layer " + l + " needs a " + mb + " MiB dense block ("
                             + net.layer(l).parameterCount() + " parameters), over --dense-budget-mb "
-                            + options.denseBudgetMb() + " (raise the budget or use --spectrum auto or kronecker)");
+                            + options.spectra().denseBudgetMb() + " (raise the budget or use --spectrum auto or kronecker)");
                 }
             }
         }
@@ -211,10 +211,10 @@ public final class AnalyzeJob {
 
     /** Whether any spectrum needs matrix-free passes over the batches after the per-sample pass. */
     static boolean needsMatrixFreePasses(AnalyzeOptions options, CurvaturePlan plan) {
-        if (options.network() || options.density() || options.spectrum() == SpectrumMethod.LANCZOS) {
+        if (options.pass().network() || options.spectra().density().density() || options.spectra().spectrum() == SpectrumMethod.LANCZOS) {
             return true;
         }
-        if (options.spectrum() == SpectrumMethod.AUTO) {
+        if (options.spectra().spectrum() == SpectrumMethod.AUTO) {
             for (int l : plan.layers()) {
                 if (!plan.isDense(l)) {
                     return true;
@@ -229,10 +229,10 @@ public final class AnalyzeJob {
      * --network every layer, since the network's exact trace is the sum of all layers' traces.
      */
     static CurvaturePlan plan(AnalyzeOptions options, Network net) {
-        long budget = options.spectrum() == SpectrumMethod.KRONECKER || options.spectrum() == SpectrumMethod.LANCZOS
-                ? -1 : options.denseBudgetBytes();
-        return CurvaturePlan.of(net, options.mode(), options.network() ? null : options.layers(), budget, false,
-                options.empiricalFisher());
+        long budget = options.spectra().spectrum() == SpectrumMethod.KRONECKER || options.spectra().spectrum() == SpectrumMethod.LANCZOS
+                ? -1 : options.spectra().denseBudgetBytes();
+        return CurvaturePlan.of(net, options.pass().mode(), options.pass().network() ? null : options.pass().layers(), budget, false,
+                options.pass().empiricalFisher());
     }
 
     private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
@@ -244,7 +244,7 @@ public final class AnalyzeJob {
         m.put("command", "analyze");
         m.put("options", options.toManifest());
         Map<String, Object> mod = new LinkedHashMap<>();
-        mod.put("path", options.model());
+        mod.put("path", options.input().model());
         mod.put("kind", model.kind.label);
         mod.put("sha256", model.digest);
         mod.put("loss", net.loss().jsonName());
@@ -252,8 +252,8 @@ public final class AnalyzeJob {
         mod.put("parameters", net.parameterCount());
         m.put("model", mod);
         Map<String, Object> in = new LinkedHashMap<>();
-        in.put("path", options.data());
-        in.put("format", options.format().sourceName());
+        in.put("path", options.input().data());
+        in.put("format", options.input().format().sourceName());
         in.put("rows_read", rowsRead);
         in.put("rows_used", sums.count());
         in.put("rows_skipped", skipped.count);

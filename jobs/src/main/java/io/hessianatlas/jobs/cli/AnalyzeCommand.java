@@ -1,6 +1,5 @@
 package io.hessianatlas.jobs.cli;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -11,13 +10,21 @@ import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.AnalyzeResult;
 import io.hessianatlas.jobs.analyze.api.InputFormat;
 import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code atlas analyze}: curvature tables of a model over a dataset (README: "Options"). */
+/**
+ * {@code atlas analyze}: curvature tables of a model over a dataset. One argument group per
+ * {@link AnalyzeOptions} record; the defaults come from conf/atlas-defaults.properties through
+ * picocli's {@link CommandLine.PropertiesDefaultProvider} (see {@link DefaultsFile}), typed values
+ * (enums, numbers) are converted by picocli, and each record validates its values.
+ */
 @Command(name = "analyze", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
-        showDefaultValues = true, sortOptions = false,
+        showDefaultValues = true, sortOptions = false, usageHelpWidth = 110,
         description = "Computes exact per-sample, per-layer curvature (GGN or Hessian θ-blocks), their dataset "
                 + "means, Kronecker factors and spectra, and writes them as Parquet tables under --out.")
 public final class AnalyzeCommand implements Callable<Integer> {
@@ -25,129 +32,180 @@ public final class AnalyzeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory: native (model.json + weights.safetensors), a Spark ML "
-                    + "MultilayerPerceptronClassificationModel, or a Spark ML PipelineModel ending in one.")
-    String model;
+    @ArgGroup(validate = false, heading = "%nInput%n", order = 1)
+    InputArgs input = new InputArgs();
 
-    @Option(names = "--data", required = true, paramLabel = "PATH", description = "Input data (file or directory).")
-    String data;
+    @ArgGroup(validate = false, heading = "%nPer-sample pass%n", order = 2)
+    PassArgs pass = new PassArgs();
 
-    @Option(names = "--format", paramLabel = "FMT",
-            description = "auto, parquet, csv, json or libsvm (auto: from the path's extension, else parquet).")
-    String format;
+    @ArgGroup(validate = false, heading = "%nSpectra%n", order = 3)
+    SpectraArgs spectra = new SpectraArgs();
 
-    @Option(names = "--features-col", paramLabel = "COL[,COL...]",
-            description = "Features: a Spark ML vector or array column; for csv also a comma-separated list of numeric columns.")
-    String featuresCol;
+    @ArgGroup(validate = false, heading = "%nOutput and run%n", order = 4)
+    OutputArgs output = new OutputArgs();
 
-    @Option(names = "--label-col", paramLabel = "COL", description = "Label column.")
-    String labelCol;
+    /** --model, --data and how to read them. */
+    static final class InputArgs {
+        @Option(names = "--model", required = true, paramLabel = "DIR",
+                description = "Model directory: native (model.json + weights.safetensors), a Spark ML "
+                        + "MultilayerPerceptronClassificationModel, or a Spark ML PipelineModel ending in one.")
+        String model;
 
-    @Option(names = "--id-col", paramLabel = "COL", description = "Sample id column (default: the stable row index).")
-    String idCol;
+        @Option(names = "--data", required = true, paramLabel = "PATH", description = "Input data (file or directory).")
+        String data;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (must not exist or be empty).")
-    String out;
+        @Option(names = "--format", paramLabel = "FMT",
+                description = "auto, parquet, csv, json or libsvm (auto: from the path's extension, else parquet).")
+        InputFormat format;
 
-    @Option(names = "--overwrite", arity = "0..1", paramLabel = "BOOL", description = "Replace an existing --out directory (only once the new output is complete).")
-    boolean overwrite;
+        @Option(names = "--features-col", paramLabel = "COL", split = ",",
+                description = "Features: a Spark ML vector or array column; for csv also a comma-separated list of "
+                        + "numeric columns.")
+        List<String> featuresCol;
 
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master; spark-submit's --master wins when set.")
-    String master;
+        @Option(names = "--label-col", paramLabel = "COL", description = "Label column.")
+        String labelCol;
 
-    @Option(names = "--mode", paramLabel = "MODE", description = "ggn (Gauss-Newton) or hessian (exact).")
-    String mode;
+        @Option(names = "--id-col", paramLabel = "COL", description = "Sample id column (default: the stable row index).")
+        String idCol;
 
-    @Option(names = "--precision", paramLabel = "TYPE",
-            description = "Floating-point type of the per-sample pass: float64, or float32 (float32 forward, "
-                    + "back-propagation and per-batch products, float64 sums, spectra and matrix-free products; "
-                    + "results within 1e-4 relative of float64).")
-    String precision;
+        @Option(names = "--sample-fraction", paramLabel = "F",
+                description = "Analyse a reproducible random subsample of this fraction.")
+        double sampleFraction;
 
-    @Option(names = "--spectrum", paramLabel = "METHOD",
-            description = "auto (dense where the θ-block fits --dense-budget-mb, else lanczos), dense, kronecker "
-                    + "(A⊗G only) or lanczos (matrix-free, any size).")
-    String spectrum;
+        @Option(names = "--seed", paramLabel = "N",
+                description = "Seed of --sample-fraction and of the Lanczos and density start vectors.")
+        long seed;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Eigenvalues of A⊗G reported from each end, and the k of the eigenspace overlap.")
-    int topK;
+        @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the per-sample pass (0: keep the source's).")
+        int partitions;
 
-    @Option(names = "--batch-size", paramLabel = "B", description = "Samples per mini-batch on the executors.")
-    int batchSize;
+        @Option(names = "--on-invalid-row", paramLabel = "fail|skip",
+                description = "A row with bad features or label: fail the run (naming the row), or skip it "
+                        + "(counted, with the first reasons, in run.json).")
+        AnalyzeOptions.InvalidRowPolicy onInvalidRow;
 
-    @Option(names = "--dense-budget-mb", paramLabel = "MiB", description = "Memory budget of one dense θ-block (8·d² bytes).")
-    long denseBudgetMb;
+        AnalyzeOptions.Input toOptions() {
+            return new AnalyzeOptions.Input(model, data, format, featuresCol, labelCol, idCol, sampleFraction, seed,
+                    partitions, onInvalidRow);
+        }
+    }
 
-    @Option(names = "--layers", paramLabel = "all|L[,L...]", description = "Layers to analyse, 1-based.")
-    String layers;
+    /** What the per-sample pass computes. */
+    static final class PassArgs {
+        @Option(names = "--mode", paramLabel = "MODE", description = "ggn (Gauss-Newton) or hessian (exact).")
+        CurvatureMode mode;
 
-    @Option(names = "--empirical-fisher", arity = "0..1", paramLabel = "BOOL",
-            description = "Also accumulate the empirical Fisher F = mean g gᵀ (layers with a dense block).")
-    boolean empiricalFisher;
+        @Option(names = "--precision", paramLabel = "TYPE",
+                description = "Floating-point type of the per-sample pass: float64, or float32 (float32 forward, "
+                        + "back-propagation and per-batch products, float64 sums, spectra and matrix-free products; "
+                        + "results within 1e-4 relative of float64).")
+        Precision precision;
 
-    @Option(names = "--sample-fraction", paramLabel = "F", description = "Analyse a reproducible random subsample of this fraction.")
-    double sampleFraction;
+        @Option(names = "--layers", paramLabel = "all|L[,L...]", description = "Layers to analyse, 1-based.")
+        String layers;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of --sample-fraction.")
-    long seed;
+        @Option(names = "--batch-size", paramLabel = "B", description = "Samples per mini-batch on the executors.")
+        int batchSize;
 
-    @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the per-sample pass (0: keep the source's).")
-    int partitions;
+        @Option(names = "--empirical-fisher", arity = "0..1", paramLabel = "BOOL",
+                description = "Also accumulate the empirical Fisher F = mean g gᵀ (layers with a dense block).")
+        boolean empiricalFisher;
 
-    @Option(names = "--lanczos-tol", paramLabel = "TOL",
-            description = "Lanczos stops when every wanted Ritz pair has ||Hy − θy|| ≤ TOL · max|θ|.")
-    double lanczosTol;
+        @Option(names = "--network", arity = "0..1", paramLabel = "BOOL",
+                description = "Also the whole network's GGN / Hessian (all layers, cross-layer blocks) as layer 0; "
+                        + "the per-sample pass then covers all layers.")
+        boolean network;
 
-    @Option(names = "--lanczos-max-passes", paramLabel = "N", description = "At most N Lanczos passes over the data per matrix.")
-    int lanczosMaxPasses;
+        AnalyzeOptions.Pass toOptions() {
+            return new AnalyzeOptions.Pass(mode, precision, parseLayers(layers), batchSize, empiricalFisher, network);
+        }
+    }
 
-    @Option(names = "--lanczos-block", paramLabel = "B", description = "Vectors per Lanczos pass (0: --top-k).")
-    int lanczosBlock;
+    /** How spectra are computed and reported. */
+    static final class SpectraArgs {
+        @Option(names = "--spectrum", paramLabel = "METHOD",
+                description = "auto (dense where the θ-block fits --dense-budget-mb, else lanczos), dense, kronecker "
+                        + "(A⊗G only) or lanczos (matrix-free, any size).")
+        SpectrumMethod spectrum;
 
-    @Option(names = "--density", arity = "0..1", paramLabel = "BOOL",
-            description = "Spectral density of each H (and of the network with --network) by stochastic Lanczos quadrature.")
-    boolean density;
+        @Option(names = "--top-k", paramLabel = "K",
+                description = "Eigenvalues of A⊗G reported from each end, and the k of the eigenspace overlap.")
+        int topK;
 
-    @Option(names = "--density-probes", paramLabel = "P", description = "Rademacher probes; all advance in the same passes.")
-    int densityProbes;
+        @Option(names = "--dense-budget-mb", paramLabel = "MiB", description = "Memory budget of one dense θ-block (8·d² bytes).")
+        long denseBudgetMb;
 
-    @Option(names = "--density-steps", paramLabel = "M", description = "Lanczos steps per probe (= passes over the data).")
-    int densitySteps;
+        @Option(names = "--eigenvectors", paramLabel = "K", description = "Write the top-K eigenvectors of each H and A⊗G (0: none).")
+        int eigenvectors;
 
-    @Option(names = "--density-grid", paramLabel = "N", description = "Grid points of each density.")
-    int densityGrid;
+        @Option(names = "--network-top-k", paramLabel = "K", description = "Eigenvalues of the whole network (0: --top-k).")
+        int networkTopK;
 
-    @Option(names = "--density-width", paramLabel = "W",
-            description = "Gaussian broadening σ as a fraction of the span of the extreme Ritz values.")
-    double densityWidth;
+        @Option(names = "--lanczos-tol", paramLabel = "TOL",
+                description = "Lanczos stops when every wanted Ritz pair has ||Hy − θy|| ≤ TOL · max|θ|.")
+        double lanczosTol;
 
-    @Option(names = "--network", arity = "0..1", paramLabel = "BOOL",
-            description = "Also the whole network's GGN / Hessian (all layers, cross-layer blocks) as layer 0; "
-                    + "the per-sample pass then covers all layers.")
-    boolean network;
+        @Option(names = "--lanczos-max-passes", paramLabel = "N", description = "At most N Lanczos passes over the data per matrix.")
+        int lanczosMaxPasses;
 
-    @Option(names = "--network-top-k", paramLabel = "K", description = "Eigenvalues of the whole network (0: --top-k).")
-    int networkTopK;
+        @Option(names = "--lanczos-block", paramLabel = "B", description = "Vectors per Lanczos pass (0: --top-k).")
+        int lanczosBlock;
 
-    @Option(names = "--eigenvectors", paramLabel = "K", description = "Write the top-K eigenvectors of each H and A⊗G (0: none).")
-    int eigenvectors;
+        @Option(names = "--density", arity = "0..1", paramLabel = "BOOL",
+                description = "Spectral density of each H (and of the network with --network) by stochastic Lanczos "
+                        + "quadrature.")
+        boolean density;
 
-    @Option(names = "--on-invalid-row", paramLabel = "fail|skip",
-            description = "A row with bad features or label: fail the run (naming the row), or skip it "
-                    + "(counted, with the first reasons, in run.json).")
-    String onInvalidRow;
+        @Option(names = "--density-probes", paramLabel = "P", description = "Rademacher probes; all advance in the same passes.")
+        int densityProbes;
 
-    @Option(names = "--conf", paramLabel = "FILE", description = "Properties file of option defaults (keys: option names without dashes).")
-    String conf;
+        @Option(names = "--density-steps", paramLabel = "M", description = "Lanczos steps per probe (= passes over the data).")
+        int densitySteps;
 
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
-    boolean verbose;
+        @Option(names = "--density-grid", paramLabel = "N", description = "Grid points of each density.")
+        int densityGrid;
+
+        @Option(names = "--density-width", paramLabel = "W",
+                description = "Gaussian broadening σ as a fraction of the span of the extreme Ritz values.")
+        double densityWidth;
+
+        AnalyzeOptions.Spectra toOptions() {
+            return new AnalyzeOptions.Spectra(spectrum, topK, denseBudgetMb, eigenvectors, networkTopK,
+                    new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock),
+                    new AnalyzeOptions.Density(density, densityProbes, densitySteps, densityGrid, densityWidth));
+        }
+    }
+
+    /** Where results go and where Spark runs. */
+    static final class OutputArgs {
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (must not exist or be empty).")
+        String out;
+
+        @Option(names = "--overwrite", arity = "0..1", paramLabel = "BOOL",
+                description = "Replace an existing --out directory (only once the new output is complete).")
+        boolean overwrite;
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master; spark-submit's --master wins when set.")
+        String master;
+
+        @Option(names = "--conf", paramLabel = "FILE",
+                description = "Properties file of option defaults (keys: option names without dashes); an unknown key "
+                        + "or a bad value is an error naming the file and line.")
+        String conf;
+
+        @Option(names = "--verbose", description = "Print stack traces of errors.")
+        boolean verbose;
+
+        AnalyzeOptions.Output toOptions() {
+            return new AnalyzeOptions.Output(out, overwrite, master, conf);
+        }
+    }
 
     @Override
     public Integer call() {
         AnalyzeOptions options = toOptions();
-        if (!verbose) {
+        if (!output.verbose) {
             quietTaskFailureLogs();
         }
         AnalyzeResult result = AnalyzeJob.run(options);
@@ -156,25 +214,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
         return AtlasCli.EXIT_OK;
     }
 
-    /** Validates the options before any Spark work; errors become usage errors naming the option. */
+    /** The records, validated before any Spark work; an invalid value is a usage error naming the option. */
     AnalyzeOptions toOptions() {
         try {
-            return AnalyzeOptions.builder()
-                    .model(model).data(data).format(named("--format", () -> InputFormat.parse(format)))
-                    .featuresCols(splitColumns(featuresCol)).labelCol(labelCol).idCol(idCol)
-                    .out(out).overwrite(overwrite).master(master)
-                    .mode(named("--mode", () -> CurvatureMode.parse(mode)))
-                    .precision(named("--precision", () -> Precision.parse(precision)))
-                    .spectrum(named("--spectrum", () -> SpectrumMethod.parse(spectrum)))
-                    .topK(topK).batchSize(batchSize).denseBudgetMb(denseBudgetMb)
-                    .layers(parseLayers(layers)).empiricalFisher(empiricalFisher)
-                    .sampleFraction(sampleFraction).seed(seed).partitions(partitions)
-                    .lanczosTolerance(lanczosTol).lanczosMaxPasses(lanczosMaxPasses).lanczosBlock(lanczosBlock)
-                    .density(density).densityProbes(densityProbes).densitySteps(densitySteps)
-                    .densityGrid(densityGrid).densityWidth(densityWidth)
-                    .network(network).networkTopK(networkTopK).eigenvectors(eigenvectors)
-                    .skipInvalidRows(named("--on-invalid-row", () -> parseInvalidRow(onInvalidRow)))
-                    .build();
+            return new AnalyzeOptions(input.toOptions(), pass.toOptions(), spectra.toOptions(), output.toOptions());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
@@ -186,51 +229,26 @@ public final class AnalyzeCommand implements Callable<Integer> {
      * loggers are turned down (the error line still carries the cause).
      */
     private static void quietTaskFailureLogs() {
-        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.executor.Executor",
-                org.apache.logging.log4j.Level.OFF);
-        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.scheduler.TaskSetManager",
-                org.apache.logging.log4j.Level.ERROR);
-        org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.spark.storage.BlockManager",
-                org.apache.logging.log4j.Level.ERROR);
+        Configurator.setLevel("org.apache.spark.executor.Executor", Level.OFF);
+        Configurator.setLevel("org.apache.spark.scheduler.TaskSetManager", Level.ERROR);
+        Configurator.setLevel("org.apache.spark.storage.BlockManager", Level.ERROR);
     }
 
-    /** Prefixes a parser's message with the option name. */
-    private static <T> T named(String option, java.util.function.Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(option + ": " + e.getMessage());
-        }
-    }
-
-    private static boolean parseInvalidRow(String s) {
-        String v = s == null ? "" : s.trim().toLowerCase(java.util.Locale.ROOT);
-        if (v.equals("fail")) {
-            return false;
-        }
-        if (v.equals("skip")) {
-            return true;
-        }
-        throw new IllegalArgumentException("expected fail or skip, got '" + s + "'");
-    }
-
-    static List<String> splitColumns(String s) {
-        if (s == null) {
-            return List.of();
-        }
-        return Arrays.stream(s.split(",")).map(String::trim).toList();
-    }
-
-    /** "all" (or empty) = null; else a comma-separated list of positive layer numbers. */
+    /** {@code --layers}: "all" (or empty) is null; else a comma-separated list of layer numbers. */
     static int[] parseLayers(String s) {
         if (s == null || s.isBlank() || s.trim().equalsIgnoreCase("all")) {
             return null;
         }
-        try {
-            return Arrays.stream(s.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--layers: expected 'all' or a comma-separated list of layer numbers, got '"
-                    + s + "'");
+        String[] parts = s.split(",");
+        int[] layers = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                layers[i] = Integer.parseInt(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--layers: expected 'all' or a comma-separated list of layer numbers, got '"
+                        + s + "'");
+            }
         }
+        return layers;
     }
 }

@@ -44,9 +44,12 @@ public final class AtlasCli implements Runnable {
 
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli;
+        DefaultsFile defaults;
         try {
             cli = new CommandLine(new AtlasCli());
-            cli.setDefaultValueProvider(ConfDefaults.load(ConfDefaults.findConfArgument(args)));
+            defaults = DefaultsFile.load(DefaultsFile.findConfArgument(args));
+            defaults.validateKeys(cli.getSubcommands().get("analyze").getCommandSpec());
+            cli.setDefaultValueProvider(defaults.provider());
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return EXIT_USAGE;
@@ -55,7 +58,8 @@ public final class AtlasCli implements Runnable {
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((ex, a) -> {
-            err.println("error: " + ex.getMessage());
+            String fromDefaults = defaults.explain(ex);
+            err.println("error: " + (fromDefaults != null ? fromDefaults : ex.getMessage()));
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
             return EXIT_USAGE;
         });

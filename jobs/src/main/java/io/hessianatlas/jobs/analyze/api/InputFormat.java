@@ -10,15 +10,6 @@ public enum InputFormat {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    public static InputFormat parse(String s) {
-        String key = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (InputFormat f : values()) {
-            if (f.sourceName().equals(key)) {
-                return f;
-            }
-        }
-        throw new IllegalArgumentException("unknown format '" + s + "' (expected auto, parquet, csv, json or libsvm)");
-    }
 
     /** The concrete format for a path: this one, or for AUTO the one its extension names (else parquet). */
     public InputFormat resolve(String path) {

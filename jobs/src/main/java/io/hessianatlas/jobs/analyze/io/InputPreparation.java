@@ -75,8 +75,8 @@ public final class InputPreparation {
 
         DataType idType;
         Dataset<Row> normalised;
-        if (options.idCol() != null) {
-            StructField idField = field(schema, options.idCol(), "--id-col");
+        if (options.input().idCol() != null) {
+            StructField idField = field(schema, options.input().idCol(), "--id-col");
             DataType t = idField.dataType();
             if (t instanceof NumericType && !(t == DataTypes.DoubleType || t == DataTypes.FloatType
                     || t instanceof org.apache.spark.sql.types.DecimalType)) {
@@ -84,25 +84,25 @@ public final class InputPreparation {
             } else if (t instanceof StringType) {
                 idType = DataTypes.StringType;
             } else {
-                throw new InputException("--id-col: column '" + options.idCol() + "' has type " + t.simpleString()
+                throw new InputException("--id-col: column '" + options.input().idCol() + "' has type " + t.simpleString()
                         + ", expected an integer or string column");
             }
-            normalised = raw.select(col(options.idCol()).cast(idType).as(ID), features.as(FEATURES), label.as(LABEL));
+            normalised = raw.select(col(options.input().idCol()).cast(idType).as(ID), features.as(FEATURES), label.as(LABEL));
         } else {
             idType = DataTypes.LongType;
             normalised = withRowPositions(raw.select(features.as(FEATURES), label.as(LABEL)));
         }
         Dataset<Row> rows = normalised;
-        if (options.sampleFraction() < 1.0) {
-            rows = rows.sample(false, options.sampleFraction(), options.seed());
+        if (options.input().sampleFraction() < 1.0) {
+            rows = rows.sample(false, options.input().sampleFraction(), options.input().seed());
         }
-        if (options.partitions() > 0) {
+        if (options.input().partitions() > 0) {
             // Round-robin repartitioning assigns rows to partitions deterministically (Spark sorts each
             // input partition first), but a reducer reads its rows in the order the shuffle blocks
             // arrive, which on a cluster varies from run to run. Sorting within each partition fixes
             // the order, hence the mini-batches and every float sum: repeated runs are bit-identical.
             // Rows equal in all three columns are interchangeable, so ties cannot change a result.
-            rows = rows.repartition(options.partitions()).sortWithinPartitions(col(ID), col(FEATURES), col(LABEL));
+            rows = rows.repartition(options.input().partitions()).sortWithinPartitions(col(ID), col(FEATURES), col(LABEL));
         }
         return new Prepared(rows, normalised, idType);
     }
@@ -138,7 +138,7 @@ public final class InputPreparation {
     static final String PARQUET_BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
 
     private static Dataset<Row> read(SparkSession spark, AnalyzeOptions options, Network net) {
-        InputFormat format = options.format();
+        InputFormat format = options.input().format();
         if (format == InputFormat.PARQUET && !spark.conf().contains(PARQUET_BATCH_ROWS)) {
             // wide array columns (784 doubles a row) would make 4096-row column batches of 25 MB and
             // more per task, doubled as they grow: too much for a 1 GB executor
@@ -158,25 +158,25 @@ public final class InputPreparation {
         }
         Dataset<Row> df;
         try {
-            df = reader.load(options.data());
+            df = reader.load(options.input().data());
         } catch (Exception e) {
             if (e.getClass().getSimpleName().equals("AnalysisException")) {
-                throw new InputException("--data: cannot read " + options.data() + " as " + format.sourceName() + ": "
+                throw new InputException("--data: cannot read " + options.input().data() + " as " + format.sourceName() + ": "
                         + firstLine(e.getMessage()), e);
             }
             throw e;
         }
         if (df.schema().fields().length == 0) {
             // Spark infers no columns for an empty json/csv file
-            throw new InputException("--data: " + options.data() + " is empty (no columns or rows to read as "
+            throw new InputException("--data: " + options.input().data() + " is empty (no columns or rows to read as "
                     + format.sourceName() + ")");
         }
         return df;
     }
 
     private static Column featuresColumn(AnalyzeOptions options, StructType schema, Network net) {
-        List<String> names = expand(options.featuresCols(), schema);
-        if (names.size() == 1 && !options.featuresCols().get(0).contains("*")) {
+        List<String> names = expand(options.input().featuresCol(), schema);
+        if (names.size() == 1 && !options.input().featuresCol().get(0).contains("*")) {
             StructField f = field(schema, names.get(0), "--features-col");
             DataType t = f.dataType();
             if (t.equals(SQLDataTypes.VectorType())) {
@@ -207,7 +207,7 @@ public final class InputPreparation {
     }
 
     private static Column labelColumn(AnalyzeOptions options, StructType schema, Loss loss, int p) {
-        StructField f = field(schema, options.labelCol(), "--label-col");
+        StructField f = field(schema, options.input().labelCol(), "--label-col");
         DataType t = f.dataType();
         boolean vector = t.equals(SQLDataTypes.VectorType());
         boolean numericArray = t instanceof ArrayType && ((ArrayType) t).elementType() instanceof NumericType;

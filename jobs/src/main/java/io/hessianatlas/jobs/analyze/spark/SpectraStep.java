@@ -38,23 +38,23 @@ public final class SpectraStep {
     public static List<LayerResult> run(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
                                  CurvatureSums sums, CurvaturePlan plan, AnalyzeOptions o) {
         Network net = network.value();
-        boolean exact = o.mode() == CurvatureMode.HESSIAN;
+        boolean exact = o.pass().mode() == CurvatureMode.HESSIAN;
         long n = sums.count();
         List<LayerResult> out = new ArrayList<>();
-        if (o.network()) {
+        if (o.pass().network()) {
             out.add(networkResult(jsc, batches, network, sums, o, exact, n));
         }
         for (LayerCurvatureSums ls : sums.layers()) {
             int l = ls.layer();
-            LayerCurvatureReport report = LayerCurvatureReport.of(net.layer(l), ls, o.mode(), o.topK());
-            boolean lanczos = o.spectrum() == SpectrumMethod.LANCZOS
-                    || o.spectrum() == SpectrumMethod.AUTO && !plan.isDense(l);
+            LayerCurvatureReport report = LayerCurvatureReport.of(net.layer(l), ls, o.pass().mode(), o.spectra().topK());
+            boolean lanczos = o.spectra().spectrum() == SpectrumMethod.LANCZOS
+                    || o.spectra().spectrum() == SpectrumMethod.AUTO && !plan.isDense(l);
             BlockLanczos.Result res = null;
             int lanczosPasses = 0;
             Double overlap = null;
             DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
             if (lanczos) {
-                res = lanczos(op, o.topK(), o, exact);
+                res = lanczos(op, o.spectra().topK(), o, exact);
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -68,12 +68,12 @@ public final class SpectraStep {
             StochasticLanczosQuadrature.Quadrature quad = null;
             double[][] density = null;
             int densityPasses = 0;
-            if (o.density()) {
+            if (o.spectra().density().density()) {
                 int before = op.passes();
-                quad = StochasticLanczosQuadrature.run(op, o.densityProbes(), o.densitySteps(), o.seed());
-                density = quad.density(o.densityGrid(), o.densityWidth());
+                quad = StochasticLanczosQuadrature.run(op, o.spectra().density().densityProbes(), o.spectra().density().densitySteps(), o.input().seed());
+                density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
                 densityPasses = op.passes() - before;
-                LOG.info(String.format("layer %d: density from %d probes in %d passes", l, o.densityProbes(), densityPasses));
+                LOG.info(String.format("layer %d: density from %d probes in %d passes", l, o.spectra().density().densityProbes(), densityPasses));
             }
             out.add(new LayerResult(l, net.layer(l).name(), report, report.params(), n, report.trace(),
                     report.gradNorm(), res, lanczosPasses, quad, density, densityPasses, overlap));
@@ -85,16 +85,16 @@ public final class SpectraStep {
                                              Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
         DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
-        BlockLanczos.Result res = lanczos(op, o.networkTopK(), o, exact);
+        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact);
         int lanczosPasses = op.passes();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                 res.topValues().length, res.steps(), res.products(), maxResidual(res),
                 res.converged() ? "" : " (not converged)"));
         StochasticLanczosQuadrature.Quadrature quad = null;
         double[][] density = null;
-        if (o.density()) {
-            quad = StochasticLanczosQuadrature.run(op, o.densityProbes(), o.densitySteps(), o.seed());
-            density = quad.density(o.densityGrid(), o.densityWidth());
+        if (o.spectra().density().density()) {
+            quad = StochasticLanczosQuadrature.run(op, o.spectra().density().densityProbes(), o.spectra().density().densitySteps(), o.input().seed());
+            density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
         }
         double trace = 0;
         double grad2 = 0;
@@ -114,8 +114,8 @@ public final class SpectraStep {
                                                boolean exact) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
-        int block = o.lanczosBlock() > 0 ? o.lanczosBlock() : k;
-        return BlockLanczos.solve(op, k, exact, block, o.lanczosMaxPasses(), o.lanczosTolerance(), true, o.seed());
+        int block = o.spectra().lanczos().lanczosBlock() > 0 ? o.spectra().lanczos().lanczosBlock() : k;
+        return BlockLanczos.solve(op, k, exact, block, o.spectra().lanczos().lanczosMaxPasses(), o.spectra().lanczos().lanczosTol(), true, o.input().seed());
     }
 
     /** Whether every reported Ritz value (top and bottom) is exactly 0. */

@@ -88,7 +88,7 @@ public final class CurvaturePartitionKernel implements Function2<Integer, Iterat
                                 in.targets(), plan.mode(), plan.lowestLayer());
                         SampleScores scores = SampleScores.compute(bc, plan.layers(), true, eigen);
                         acc.add(bc, scores, in.classes);
-                        return new PassRecord.Batch(in.ids, scores);
+                        return PassRecord.Batch.of(in.ids, scores);
                     }
                 }
                 if (sumsEmitted) {

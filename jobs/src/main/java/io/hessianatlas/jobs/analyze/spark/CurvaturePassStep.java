@@ -60,7 +60,7 @@ public final class CurvaturePassStep {
         try {
             sums = OrderedTreeAggregate.reduce(
                     pass.filter(r -> r instanceof PassRecord.Sums)
-                            .mapToPair(r -> new Tuple2<>(((PassRecord.Sums) r).partition, ((PassRecord.Sums) r).sums)),
+                            .mapToPair(r -> new Tuple2<>(((PassRecord.Sums) r).partition(), ((PassRecord.Sums) r).sums())),
                     pass.getNumPartitions(), () -> CurvatureSums.empty(net, plan), CurvatureSums::mergeInPlace);
         } catch (RuntimeException e) {
             throw e;
@@ -73,19 +73,18 @@ public final class CurvaturePassStep {
     }
 
     private static List<Row> sampleRows(PassRecord record, int nLayers) {
-        if (!(record instanceof PassRecord.Batch)) {
+        if (!(record instanceof PassRecord.Batch b)) {
             return List.of();
         }
-        PassRecord.Batch b = (PassRecord.Batch) record;
-        List<Row> rows = new ArrayList<>(b.ids.length * nLayers);
-        int p = b.outputWidth;
-        for (int s = 0; s < b.ids.length; s++) {
+        List<Row> rows = new ArrayList<>(b.ids().length * nLayers);
+        int p = b.outputWidth();
+        for (int s = 0; s < b.ids().length; s++) {
             double[] out = new double[p];
-            System.arraycopy(b.output, s * p, out, 0, p);
-            Integer predicted = b.predicted[s] < 0 ? null : b.predicted[s];
-            for (int li = 0; li < b.layers.length; li++) {
-                rows.add(RowFactory.create(b.ids[s], b.layers[li], b.loss[s], out, predicted,
-                        b.trace[li][s], b.lambdaMax[li][s], b.gradNorm[li][s]));
+            System.arraycopy(b.output(), s * p, out, 0, p);
+            Integer predicted = b.predicted()[s] < 0 ? null : b.predicted()[s];
+            for (int li = 0; li < b.layers().length; li++) {
+                rows.add(RowFactory.create(b.ids()[s], b.layers()[li], b.loss()[s], out, predicted,
+                        b.trace()[li][s], b.lambdaMax()[li][s], b.gradNorm()[li][s]));
             }
         }
         return rows;

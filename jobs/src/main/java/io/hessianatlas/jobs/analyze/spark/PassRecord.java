@@ -1,6 +1,7 @@
 package io.hessianatlas.jobs.analyze.spark;
 
 import java.io.Serializable;
+import java.util.List;
 
 import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.hessian.SampleScores;
@@ -9,37 +10,31 @@ import io.hessianatlas.common.hessian.SampleScores;
  * What the per-sample pass emits: one {@link Batch} of per-sample scores per mini-batch and, last,
  * one {@link Sums} per partition. Plain Java arrays, so the persisted pass is compact to serialize.
  */
-public abstract class PassRecord implements Serializable {
-    private static final long serialVersionUID = 1L;
+public sealed interface PassRecord extends Serializable {
 
-    /** Scores of one mini-batch; arrays indexed [sample] or [layerIndex][sample]. */
-    static final class Batch extends PassRecord {
-        private static final long serialVersionUID = 1L;
-        final Object[] ids;
-        final double[] loss;
-        final double[] output;      // [s * p + k]
-        final int outputWidth;
-        final int[] predicted;      // -1 = none
-        final int[] layers;
-        final double[][] trace;
-        final double[][] lambdaMax;
-        final double[][] gradNorm;
+    /**
+     * Scores of one mini-batch of b samples; arrays indexed [sample] or [layerIndex][sample].
+     *
+     * @param output      the network outputs, {@code [s * outputWidth + k]}
+     * @param predicted   the predicted class of each sample, -1 where there is none
+     */
+    record Batch(Object[] ids, double[] loss, double[] output, int outputWidth, int[] predicted, int[] layers,
+                 double[][] trace, double[][] lambdaMax, double[][] gradNorm) implements PassRecord {
 
-        Batch(Object[] ids, SampleScores scores) {
+        /** Copies a batch's scores out of ND4J into plain arrays. */
+        public static Batch of(Object[] ids, SampleScores scores) {
             int b = scores.batchSize();
             int[] ls = scores.layers();
-            this.ids = ids;
-            this.outputWidth = scores.outputWidth();
-            this.layers = ls;
-            this.loss = new double[b];
-            this.output = new double[b * outputWidth];
-            this.predicted = new int[b];
-            this.trace = new double[ls.length][b];
-            this.lambdaMax = new double[ls.length][b];
-            this.gradNorm = new double[ls.length][b];
+            int width = scores.outputWidth();
+            double[] loss = new double[b];
+            double[] output = new double[b * width];
+            int[] predicted = new int[b];
+            double[][] trace = new double[ls.length][b];
+            double[][] lambdaMax = new double[ls.length][b];
+            double[][] gradNorm = new double[ls.length][b];
             for (int s = 0; s < b; s++) {
                 loss[s] = scores.loss(s);
-                System.arraycopy(scores.output(s), 0, output, s * outputWidth, outputWidth);
+                System.arraycopy(scores.output(s), 0, output, s * width, width);
                 predicted[s] = scores.predictedClass(s);
                 for (int li = 0; li < ls.length; li++) {
                     trace[li][s] = scores.trace(li, s);
@@ -47,23 +42,16 @@ public abstract class PassRecord implements Serializable {
                     gradNorm[li][s] = scores.gradNorm(li, s);
                 }
             }
+            return new Batch(ids, loss, output, width, predicted, ls, trace, lambdaMax, gradNorm);
         }
     }
 
-    /** The float64 sums of one partition. */
-    static final class Sums extends PassRecord {
-        private static final long serialVersionUID = 1L;
-        final int partition;
-        final CurvatureSums sums;
-        /** Rows of the partition dropped by --on-invalid-row skip, and the first reasons. */
-        final long skipped;
-        final java.util.List<String> skipReasons;
-
-        Sums(int partition, CurvatureSums sums, long skipped, java.util.List<String> skipReasons) {
-            this.partition = partition;
-            this.sums = sums;
-            this.skipped = skipped;
-            this.skipReasons = skipReasons;
-        }
+    /**
+     * The float64 sums of one partition.
+     *
+     * @param skipped     rows of the partition dropped by --on-invalid-row skip
+     * @param skipReasons the first reasons
+     */
+    record Sums(int partition, CurvatureSums sums, long skipped, List<String> skipReasons) implements PassRecord {
     }
 }

@@ -29,7 +29,7 @@ public final class SkippedRows {
                 .filter(r -> r instanceof PassRecord.Sums)
                 .map(r -> {
                     PassRecord.Sums s = (PassRecord.Sums) r;
-                    return new Tuple3<>(s.partition, s.skipped, s.skipReasons);
+                    return new Tuple3<>(s.partition(), s.skipped(), s.skipReasons());
                 }).collect());
         parts.sort(Comparator.comparingInt(Tuple3::_1));
         long total = 0;

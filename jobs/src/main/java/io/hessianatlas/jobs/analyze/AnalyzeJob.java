@@ -68,7 +68,7 @@ public final class AnalyzeJob {
         ModelLoader.Kind kind = ModelLoader.detect(options.input().model());
         ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.input().model(), kind) : null;
         if (model != null) {
-            validateAgainstNetwork(options, model.network);
+            validateAgainstNetwork(options, model.network());
         }
         OutputCommit.check(new Configuration(), options.output().out(), options.output().overwrite());
         timer.end("validate", kind.label + " model " + options.input().model());
@@ -99,10 +99,10 @@ public final class AnalyzeJob {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
             model = ModelLoader.load(options.input().model(), kind);
-            validateAgainstNetwork(options, model.network);
-            timer.end("model", kind.label + " " + model.network);
+            validateAgainstNetwork(options, model.network());
+            timer.end("model", kind.label + " " + model.network());
         }
-        Network net = model.network;
+        Network net = model.network();
         CurvaturePlan plan = plan(options, net);
         List<String> warnings = new ArrayList<>();
         for (int l : plan.layers()) {
@@ -118,9 +118,9 @@ public final class AnalyzeJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Network> network = jsc.broadcast(net);
         // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
-        JavaRDD<InputBatch> batches = input.rows.queryExecution().toRdd().toJavaRDD()
+        JavaRDD<InputBatch> batches = input.rows().queryExecution().toRdd().toJavaRDD()
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),
-                        input.idType == DataTypes.StringType, options.input().skipInvalidRows()), true);
+                        input.idType() == DataTypes.StringType, options.input().skipInvalidRows()), true);
         if (needsMatrixFreePasses(options, plan)) {
             // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
             // and is read back one batch at a time
@@ -129,22 +129,22 @@ public final class AnalyzeJob {
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.output().out(),
                 options.output().overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
-                    options.pass().precision(), CurvaturePassStep.sampleSchema(input.idType));
-            CurvatureSums sums = pass.sums;
-            SkippedRows skipped = options.input().skipInvalidRows() ? SkippedRows.collect(pass.persisted) : SkippedRows.NONE;
-            if (skipped.count > 0) {
-                warnings.add(skipped.count + " invalid row(s) skipped (--on-invalid-row skip), e.g. " + skipped.reasons.get(0));
+                    options.pass().precision(), CurvaturePassStep.sampleSchema(input.idType()));
+            CurvatureSums sums = pass.sums();
+            SkippedRows skipped = options.input().skipInvalidRows() ? SkippedRows.collect(pass.persisted()) : SkippedRows.NONE;
+            if (skipped.count() > 0) {
+                warnings.add(skipped.count() + " invalid row(s) skipped (--on-invalid-row skip), e.g. " + skipped.reasons().get(0));
             }
             if (sums.count() == 0) {
                 throw new InputException("--data: " + options.input().data() + " has no rows to analyse"
                         + (options.input().sampleFraction() < 1 ? " after --sample-fraction " + options.input().sampleFraction() : ""));
             }
-            timer.end("pass", sums.count() + " samples, " + pass.persisted.getNumPartitions() + " partitions");
+            timer.end("pass", sums.count() + " samples, " + pass.persisted().getNumPartitions() + " partitions");
 
             List<LayerResult> results = SpectraStep.run(jsc, batches, network, sums, plan, options);
             int passes = 1;
             for (LayerResult r : results) {
-                passes += r.lanczosPasses + r.densityPasses;
+                passes += r.lanczosPasses() + r.densityPasses();
             }
             timer.end("spectra", results.size() + " matrices, " + (passes - 1) + " matrix-free passes");
 
@@ -158,9 +158,9 @@ public final class AnalyzeJob {
                 CurvatureTables.eigenvectors(spark, results, options.spectra().eigenvectors()).write().mode(SaveMode.ErrorIfExists)
                         .parquet(commit.tablePath("eigenvectors"));
             }
-            pass.samples.write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
-            pass.persisted.unpersist(false);
-            long rowsRead = options.input().sampleFraction() < 1.0 ? input.beforeSampling.count() : sums.count() + skipped.count;
+            pass.samples().write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
+            pass.persisted().unpersist(false);
+            long rowsRead = options.input().sampleFraction() < 1.0 ? input.beforeSampling().count() : sums.count() + skipped.count();
             Double accuracy = net.loss().isClassification() ? sums.accuracy() : null;
             timer.end("write", "tables under " + options.output().out());
 
@@ -168,7 +168,7 @@ public final class AnalyzeJob {
             phases.put("total", timer.totalSeconds());
             Map<String, Object> nativeManifest = new LinkedHashMap<>();
             nativeManifest.put("driver", ExecutorEnvironments.driverManifest(nativeStatus));
-            nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments));
+            nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments()));
             String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings, results,
                     passes, skipped, nativeManifest);
             commit.commit(manifest);
@@ -245,8 +245,8 @@ public final class AnalyzeJob {
         m.put("options", options.toManifest());
         Map<String, Object> mod = new LinkedHashMap<>();
         mod.put("path", options.input().model());
-        mod.put("kind", model.kind.label);
-        mod.put("sha256", model.digest);
+        mod.put("kind", model.kind().label);
+        mod.put("sha256", model.digest());
         mod.put("loss", net.loss().jsonName());
         mod.put("widths", net.widths());
         mod.put("parameters", net.parameterCount());
@@ -256,8 +256,8 @@ public final class AnalyzeJob {
         in.put("format", options.input().format().sourceName());
         in.put("rows_read", rowsRead);
         in.put("rows_used", sums.count());
-        in.put("rows_skipped", skipped.count);
-        in.put("skip_reasons", skipped.reasons);
+        in.put("rows_skipped", skipped.count());
+        in.put("skip_reasons", skipped.reasons());
         m.put("input", in);
         m.put("mean_loss", sums.meanLoss());
         m.put("accuracy", accuracy);
@@ -273,19 +273,19 @@ public final class AnalyzeJob {
         List<Map<String, Object>> spectra = new ArrayList<>();
         for (LayerResult r : results) {
             Map<String, Object> e = new LinkedHashMap<>();
-            e.put("layer", r.layer);
+            e.put("layer", r.layer());
             e.put("spectrum_method", r.spectrumMethod());
-            if (r.lanczos != null) {
-                e.put("lanczos_passes", r.lanczos.steps());
-                e.put("lanczos_products", r.lanczos.products());
-                e.put("lanczos_krylov_dimension", r.lanczos.krylovDimension());
-                e.put("lanczos_converged", r.lanczos.converged());
-                e.put("lanczos_top_residuals", r.lanczos.topResiduals());
-                e.put("lanczos_bottom_residuals", r.lanczos.bottomResiduals());
+            if (r.lanczos() != null) {
+                e.put("lanczos_passes", r.lanczos().steps());
+                e.put("lanczos_products", r.lanczos().products());
+                e.put("lanczos_krylov_dimension", r.lanczos().krylovDimension());
+                e.put("lanczos_converged", r.lanczos().converged());
+                e.put("lanczos_top_residuals", r.lanczos().topResiduals());
+                e.put("lanczos_bottom_residuals", r.lanczos().bottomResiduals());
             }
-            if (r.quadrature != null) {
-                e.put("density_passes", r.densityPasses);
-                e.put("density_probes", r.quadrature.probes());
+            if (r.quadrature() != null) {
+                e.put("density_passes", r.densityPasses());
+                e.put("density_probes", r.quadrature().probes());
             }
             spectra.add(e);
         }

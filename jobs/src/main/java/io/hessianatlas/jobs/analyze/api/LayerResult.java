@@ -9,40 +9,17 @@ import io.hessianatlas.common.spectra.StochasticLanczosQuadrature;
  * (layer 0): the sums-derived {@link LayerCurvatureReport} (null for the network), the Lanczos
  * result when H was too large for a dense block or `--spectrum lanczos` asked for it, the
  * spectral density, and the passes they cost.
+ *
+ * @param report      from the layer's sums; null for layer 0
+ * @param lanczos     null unless Lanczos ran
+ * @param quadrature  null unless --density
+ * @param density     {x, ρ}, or null
+ * @param kfacOverlap overlap of the Lanczos top-k with A⊗G's top-k (Lanczos layers), or null
  */
-public final class LayerResult {
-    public final int layer;
-    public final String name;
-    public final LayerCurvatureReport report;       // null for layer 0
-    public final long params;
-    public final long samples;
-    public final double trace;
-    public final double gradNorm;
-    public final BlockLanczos.Result lanczos;       // null unless lanczos ran
-    public final int lanczosPasses;
-    public final StochasticLanczosQuadrature.Quadrature quadrature;   // null unless --density
-    public final double[][] density;                // {x, ρ} or null
-    public final int densityPasses;
-    final Double kfacOverlap;                // overlap of Lanczos top-k with A⊗G top-k (lanczos layers)
-
-    public LayerResult(int layer, String name, LayerCurvatureReport report, long params, long samples, double trace,
-                double gradNorm, BlockLanczos.Result lanczos, int lanczosPasses,
-                StochasticLanczosQuadrature.Quadrature quadrature, double[][] density, int densityPasses,
-                Double kfacOverlap) {
-        this.layer = layer;
-        this.name = name;
-        this.report = report;
-        this.params = params;
-        this.samples = samples;
-        this.trace = trace;
-        this.gradNorm = gradNorm;
-        this.lanczos = lanczos;
-        this.lanczosPasses = lanczosPasses;
-        this.quadrature = quadrature;
-        this.density = density;
-        this.densityPasses = densityPasses;
-        this.kfacOverlap = kfacOverlap;
-    }
+public record LayerResult(int layer, String name, LayerCurvatureReport report, long params, long samples, double trace,
+                          double gradNorm, BlockLanczos.Result lanczos, int lanczosPasses,
+                          StochasticLanczosQuadrature.Quadrature quadrature, double[][] density, int densityPasses,
+                          Double kfacOverlap) {
 
     /** "dense", "lanczos" or "kronecker". */
     public String spectrumMethod() {

@@ -91,15 +91,15 @@ public final class CurvatureTables {
     public static Dataset<Row> layers(SparkSession spark, List<LayerResult> results, String mode) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult r : results) {
-            LayerCurvatureReport rep = r.report;
-            rows.add(RowFactory.create(r.layer, r.name, rep == null ? null : rep.fanIn(), rep == null ? null : rep.fanOut(),
-                    r.params, r.samples, mode, r.trace,
+            LayerCurvatureReport rep = r.report();
+            rows.add(RowFactory.create(r.layer(), r.name(), rep == null ? null : rep.fanIn(), rep == null ? null : rep.fanOut(),
+                    r.params(), r.samples(), mode, r.trace(),
                     rep == null ? null : rep.frobenius(), r.lambdaMax(), r.lambdaMin(),
                     rep == null ? null : rep.kfacRelativeError(), r.overlap(),
-                    r.overlap() == null ? null : (rep != null && rep.isDense() ? rep.overlapK() : r.lanczos.topValues().length),
-                    r.gradNorm, r.spectrumMethod(),
-                    r.lanczos == null ? null : r.lanczos.steps(), r.lanczos == null ? null : r.lanczos.converged(),
-                    r.quadrature == null ? null : r.densityPasses));
+                    r.overlap() == null ? null : (rep != null && rep.isDense() ? rep.overlapK() : r.lanczos().topValues().length),
+                    r.gradNorm(), r.spectrumMethod(),
+                    r.lanczos() == null ? null : r.lanczos().steps(), r.lanczos() == null ? null : r.lanczos().converged(),
+                    r.quadrature() == null ? null : r.densityPasses()));
         }
         return frame(spark, rows, LAYERS);
     }
@@ -107,22 +107,22 @@ public final class CurvatureTables {
     public static Dataset<Row> spectrum(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult res : results) {
-            if (res.lanczos != null) {
-                double[] top = res.lanczos.topValues();
-                double[] topRes = res.lanczos.topResiduals();
+            if (res.lanczos() != null) {
+                double[] top = res.lanczos().topValues();
+                double[] topRes = res.lanczos().topResiduals();
                 for (int i = 0; i < top.length; i++) {
-                    rows.add(RowFactory.create(res.layer, "H", "lanczos", i + 1, top[i], topRes[i]));
+                    rows.add(RowFactory.create(res.layer(), "H", "lanczos", i + 1, top[i], topRes[i]));
                 }
-                double[] bottom = res.lanczos.bottomValues();
-                double[] botRes = res.lanczos.bottomResiduals();
+                double[] bottom = res.lanczos().bottomValues();
+                double[] botRes = res.lanczos().bottomResiduals();
                 for (int i = 0; i < bottom.length; i++) {
-                    int rank = (int) res.params - i;
+                    int rank = (int) res.params() - i;
                     if (rank > top.length) {    // not already reported as a top value (small dimensions)
-                        rows.add(RowFactory.create(res.layer, "H", "lanczos", rank, bottom[i], botRes[i]));
+                        rows.add(RowFactory.create(res.layer(), "H", "lanczos", rank, bottom[i], botRes[i]));
                     }
                 }
             }
-            LayerCurvatureReport r = res.report;
+            LayerCurvatureReport r = res.report();
             if (r == null) {
                 continue;
             }
@@ -142,11 +142,11 @@ public final class CurvatureTables {
     public static Dataset<Row> density(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult r : results) {
-            if (r.density == null) {
+            if (r.density() == null) {
                 continue;
             }
-            for (int g = 0; g < r.density[0].length; g++) {
-                rows.add(RowFactory.create(r.layer, "H", r.density[0][g], r.density[1][g]));
+            for (int g = 0; g < r.density()[0].length; g++) {
+                rows.add(RowFactory.create(r.layer(), "H", r.density()[0][g], r.density()[1][g]));
             }
         }
         return frame(spark, rows, DENSITY);
@@ -156,17 +156,17 @@ public final class CurvatureTables {
     public static Dataset<Row> eigenvectors(SparkSession spark, List<LayerResult> results, int k) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult r : results) {
-            int d = (int) r.params;
-            if (r.lanczos != null) {
-                addColumns(rows, r.layer, "H", r.lanczos.topValues(), r.lanczos.topVectors().dup('c').data().asDouble(), d,
-                        r.lanczos.topValues().length, k);
-            } else if (r.report != null && r.report.isDense()) {
+            int d = (int) r.params();
+            if (r.lanczos() != null) {
+                addColumns(rows, r.layer(), "H", r.lanczos().topValues(), r.lanczos().topVectors().dup('c').data().asDouble(), d,
+                        r.lanczos().topValues().length, k);
+            } else if (r.report() != null && r.report().isDense()) {
                 int kk = Math.min(k, d);
-                addColumns(rows, r.layer, "H", r.report.eigenvaluesH(), r.report.denseTopEigenvectors(kk), d, kk, kk);
+                addColumns(rows, r.layer(), "H", r.report().eigenvaluesH(), r.report().denseTopEigenvectors(kk), d, kk, kk);
             }
-            if (r.report != null) {
-                io.hessianatlas.common.spectra.KroneckerSpectrum.Eigenpairs kron = r.report.kroneckerTop(k);
-                addColumns(rows, r.layer, "AxG", kron.values(), kron.vectors(), d, kron.count(), kron.count());
+            if (r.report() != null) {
+                io.hessianatlas.common.spectra.KroneckerSpectrum.Eigenpairs kron = r.report().kroneckerTop(k);
+                addColumns(rows, r.layer(), "AxG", kron.values(), kron.vectors(), d, kron.count(), kron.count());
             }
         }
         return frame(spark, rows, EIGENVECTORS);
@@ -196,7 +196,7 @@ public final class CurvatureTables {
     public static Dataset<Row> factors(SparkSession spark, List<LayerResult> results) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult res : results) {
-            LayerCurvatureReport r = res.report;
+            LayerCurvatureReport r = res.report();
             if (r == null) {
                 continue;
             }

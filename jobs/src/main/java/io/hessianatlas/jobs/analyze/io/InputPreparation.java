@@ -46,27 +46,21 @@ public final class InputPreparation {
     static final String LABEL = "label";
 
     /** The normalised input and what is known about it. */
-    public static final class Prepared {
-        /** Normalised rows to analyse (after --sample-fraction and --partitions). */
-        public final Dataset<Row> rows;
-        /** Normalised rows before sampling, to count the rows read. */
-        public final Dataset<Row> beforeSampling;
-        public final DataType idType;
-
-        public Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType) {
-            this.rows = rows;
-            this.beforeSampling = beforeSampling;
-            this.idType = idType;
-        }
+    /**
+     * @param rows           normalised rows to analyse (after --sample-fraction and --partitions)
+     * @param beforeSampling normalised rows before sampling, to count the rows read
+     * @param idType         the sample_id type: long (row index or integer ids) or string
+     */
+    public record Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType) {
     }
 
     private InputPreparation() {
     }
 
     public static Prepared prepare(SparkSession spark, AnalyzeOptions options, ModelLoader.Loaded model) {
-        Network net = model.network;
+        Network net = model.network();
         Dataset<Row> raw = read(spark, options, net);
-        for (Transformer stage : model.preprocessing) {
+        for (Transformer stage : model.preprocessing()) {
             raw = stage.transform(raw);
         }
         StructType schema = raw.schema();

@@ -42,18 +42,11 @@ public final class ModelLoader {
     }
 
     /** A loaded model: the network, its kind, a SHA-256 digest of its files and any preprocessing stages. */
-    public static final class Loaded {
-        public final Network network;
-        public final Kind kind;
-        public final String digest;
-        final List<Transformer> preprocessing;
-
-        public Loaded(Network network, Kind kind, String digest, List<Transformer> preprocessing) {
-            this.network = network;
-            this.kind = kind;
-            this.digest = digest;
-            this.preprocessing = preprocessing;
-        }
+    /**
+     * @param digest        SHA-256 of the model's files
+     * @param preprocessing a Spark ML pipeline's stages before the MLP (empty for native models)
+     */
+    public record Loaded(Network network, Kind kind, String digest, List<Transformer> preprocessing) {
     }
 
     private ModelLoader() {

@@ -33,20 +33,14 @@ public final class CurvaturePassStep {
     }
 
     /** The pass's results: the dataset sums (driver) and the per-sample rows (distributed). */
-    public static final class Result {
-        public final CurvatureSums sums;
-        public final Dataset<Row> samples;
-        public final JavaRDD<PassRecord> persisted;
-        /** What computed on each executor that ran the pass. */
-        public final List<ExecutorEnvironments.Seen> environments;
-
-        public Result(CurvatureSums sums, Dataset<Row> samples, JavaRDD<PassRecord> persisted,
-               List<ExecutorEnvironments.Seen> environments) {
-            this.sums = sums;
-            this.samples = samples;
-            this.persisted = persisted;
-            this.environments = environments;
-        }
+    /**
+     * @param sums         the dataset sums (driver)
+     * @param samples      the per-sample rows (distributed)
+     * @param persisted    the pass's records, persisted on local disk
+     * @param environments what computed on each executor that ran the pass
+     */
+    public record Result(CurvatureSums sums, Dataset<Row> samples, JavaRDD<PassRecord> persisted,
+                         List<ExecutorEnvironments.Seen> environments) {
     }
 
     public static Result run(SparkSession spark, JavaRDD<InputBatch> batches, Broadcast<Network> network, CurvaturePlan plan,

@@ -13,16 +13,8 @@ import io.hessianatlas.jobs.analyze.io.InputBatcher;
  * order, so run.json does not depend on task timing). Read from the persisted pass's partition
  * records, which carry them; no extra pass over the input.
  */
-public final class SkippedRows {
+public record SkippedRows(long count, List<String> reasons) {
     public static final SkippedRows NONE = new SkippedRows(0, List.of());
-
-    public final long count;
-    public final List<String> reasons;
-
-    private SkippedRows(long count, List<String> reasons) {
-        this.count = count;
-        this.reasons = reasons;
-    }
 
     public static SkippedRows collect(JavaRDD<PassRecord> pass) {
         List<Tuple3<Integer, Long, List<String>>> parts = new ArrayList<>(pass

@@ -71,6 +71,9 @@ class ClusterFaultToleranceTest {
     /** javacpp's off-heap limits per JVM (ND4J's buffers): the default physical limit (2 x heap) is too tight. */
     private static final String ND4J_LIMITS = "-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G";
     private static final Duration CLUSTER_START = Duration.ofSeconds(90);
+    /** Spark's INFO lines in the driver's log, which the test reads (an explicit configuration wins over the job's bundled one). */
+    private static final String DRIVER_LOGGING = "-Dlog4j2.configurationFile="
+            + Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target/test-classes/cluster-driver-log4j2.properties");
     /** From submission to the kill: driver and executor start, read, the first finished task of the pass. */
     private static final Duration KILL_DEADLINE = Duration.ofMinutes(3);
     private static final Duration DRIVER_DEADLINE = Duration.ofMinutes(5);
@@ -181,7 +184,8 @@ class ClusterFaultToleranceTest {
                 "--conf", "spark.ui.enabled=false",
                 "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
         submit.addAll(analyzeArgs(out));
-        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache));
+        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
+                DRIVER_LOGGING));
         driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
         long t0 = System.nanoTime();
         Process driver = cluster.launch("driver", driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
@@ -272,7 +276,8 @@ class ClusterFaultToleranceTest {
                 "--conf", "spark.ui.enabled=false",
                 "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
         submit.addAll(analyzeArgs(out));
-        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache));
+        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
+                DRIVER_LOGGING));
         driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
         Process driver = cluster.launch("driver-wrong-blas", driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
                 Map.of("SPARK_LOCAL_DIRS", Files.createDirectories(root.resolve("cluster/driver-wrong-blas-local")).toString()));

@@ -34,6 +34,7 @@ public final class AtlasCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        BundledLogging.applyUnlessConfigured();
         System.exit(execute(args));
     }
 

@@ -6,27 +6,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.model.Network;
-import io.hessianatlas.jobs.analyze.api.InputException;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SaveMode;
-import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.AnalyzeResult;
+import io.hessianatlas.jobs.analyze.api.InputException;
 import io.hessianatlas.jobs.analyze.api.LayerResult;
 import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
 import io.hessianatlas.jobs.analyze.io.CurvatureTables;
@@ -39,6 +26,16 @@ import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
 import io.hessianatlas.jobs.analyze.spark.ExecutorEnvironments;
 import io.hessianatlas.jobs.analyze.spark.SkippedRows;
 import io.hessianatlas.jobs.analyze.spark.SpectraStep;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The `analyze` job, planned on the driver and executed on the executors, in phases:
@@ -53,8 +50,6 @@ import io.hessianatlas.jobs.analyze.spark.SpectraStep;
  * </ol>
  */
 public final class AnalyzeJob {
-    /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
-    public static final int SCHEMA_VERSION = 1;
     public static final String APP_NAME = "hessian-atlas analyze";
 
     private static final Logger LOG = LoggerFactory.getLogger(AnalyzeJob.class);
@@ -169,9 +164,8 @@ public final class AnalyzeJob {
             Map<String, Object> nativeManifest = new LinkedHashMap<>();
             nativeManifest.put("driver", ExecutorEnvironments.driverManifest(nativeStatus));
             nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments()));
-            String manifest = manifest(options, model, net, plan, rowsRead, sums, accuracy, phases, warnings, results,
-                    passes, skipped, nativeManifest);
-            commit.commit(manifest);
+            commit.commit(new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results, passes,
+                    skipped, nativeManifest).toJson());
             for (String w : warnings) {
                 LOG.warn(w);
             }
@@ -233,78 +227,5 @@ public final class AnalyzeJob {
                 ? -1 : options.spectra().denseBudgetBytes();
         return CurvaturePlan.of(net, options.pass().mode(), options.pass().network() ? null : options.pass().layers(), budget, false,
                 options.pass().empiricalFisher());
-    }
-
-    private static String manifest(AnalyzeOptions options, ModelLoader.Loaded model, Network net, CurvaturePlan plan,
-                                   long rowsRead, CurvatureSums sums, Double accuracy, Map<String, Double> phases,
-                                   List<String> warnings, List<LayerResult> results, int passes,
-                                   SkippedRows skipped, Map<String, Object> nativeManifest) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("schema_version", SCHEMA_VERSION);
-        m.put("command", "analyze");
-        m.put("options", options.toManifest());
-        Map<String, Object> mod = new LinkedHashMap<>();
-        mod.put("path", options.input().model());
-        mod.put("kind", model.kind().label);
-        mod.put("sha256", model.digest());
-        mod.put("loss", net.loss().jsonName());
-        mod.put("widths", net.widths());
-        mod.put("parameters", net.parameterCount());
-        m.put("model", mod);
-        Map<String, Object> in = new LinkedHashMap<>();
-        in.put("path", options.input().data());
-        in.put("format", options.input().format().sourceName());
-        in.put("rows_read", rowsRead);
-        in.put("rows_used", sums.count());
-        in.put("rows_skipped", skipped.count());
-        in.put("skip_reasons", skipped.reasons());
-        m.put("input", in);
-        m.put("mean_loss", sums.meanLoss());
-        m.put("accuracy", accuracy);
-        List<Map<String, Object>> layers = new ArrayList<>();
-        for (int l : plan.layers()) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("layer", l);
-            e.put("dense", plan.isDense(l));
-            e.put("empirical_fisher", plan.empiricalFisher(l));
-            layers.add(e);
-        }
-        m.put("layers", layers);
-        List<Map<String, Object>> spectra = new ArrayList<>();
-        for (LayerResult r : results) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("layer", r.layer());
-            e.put("spectrum_method", r.spectrumMethod());
-            if (r.lanczos() != null) {
-                e.put("lanczos_passes", r.lanczos().steps());
-                e.put("lanczos_products", r.lanczos().products());
-                e.put("lanczos_krylov_dimension", r.lanczos().krylovDimension());
-                e.put("lanczos_converged", r.lanczos().converged());
-                e.put("lanczos_top_residuals", r.lanczos().topResiduals());
-                e.put("lanczos_bottom_residuals", r.lanczos().bottomResiduals());
-            }
-            if (r.quadrature() != null) {
-                e.put("density_passes", r.densityPasses());
-                e.put("density_probes", r.quadrature().probes());
-            }
-            spectra.add(e);
-        }
-        m.put("spectra", spectra);
-        m.put("passes_over_data", passes);
-        m.put("timings_seconds", phases);
-        m.put("warnings", warnings);
-        Properties v = BuildVersions.read();
-        Map<String, Object> versions = new LinkedHashMap<>();
-        versions.put("hessian_atlas", v.getProperty("version"));
-        versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
-        versions.put("nd4j", v.getProperty("nd4j.version"));
-        versions.put("java", System.getProperty("java.version"));
-        m.put("versions", versions);
-        m.put("native", nativeManifest);
-        try {
-            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

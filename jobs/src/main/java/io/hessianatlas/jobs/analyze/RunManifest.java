@@ -1,0 +1,110 @@
+package io.hessianatlas.jobs.analyze;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.model.Network;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
+import io.hessianatlas.jobs.analyze.api.LayerResult;
+import io.hessianatlas.jobs.analyze.io.ModelLoader;
+import io.hessianatlas.jobs.analyze.spark.SkippedRows;
+
+/**
+ * run.json: what a run was asked, what it read, what it computed with and how long it took (README
+ * "Outputs"). Written last, by the output commit, beside the tables.
+ *
+ * @param rowsRead           rows of the input before --sample-fraction and skipped rows
+ * @param nativeEnvironments the driver's and the executors' native BLAS environments
+ */
+record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePlan plan, long rowsRead,
+                   CurvatureSums sums, Double accuracy, Map<String, Double> phases, List<String> warnings,
+                   List<LayerResult> results, int passes, SkippedRows skipped, Map<String, Object> nativeEnvironments) {
+
+    /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
+    static final int SCHEMA_VERSION = 1;
+
+    String toJson() {
+        Network net = model.network();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("schema_version", SCHEMA_VERSION);
+        m.put("command", "analyze");
+        m.put("options", options.toManifest());
+        Map<String, Object> mod = new LinkedHashMap<>();
+        mod.put("path", options.input().model());
+        mod.put("kind", model.kind().label);
+        mod.put("sha256", model.digest());
+        mod.put("loss", net.loss().jsonName());
+        mod.put("widths", net.widths());
+        mod.put("parameters", net.parameterCount());
+        m.put("model", mod);
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("path", options.input().data());
+        in.put("format", options.input().format().sourceName());
+        in.put("rows_read", rowsRead);
+        in.put("rows_used", sums.count());
+        in.put("rows_skipped", skipped.count());
+        in.put("skip_reasons", skipped.reasons());
+        m.put("input", in);
+        m.put("mean_loss", sums.meanLoss());
+        m.put("accuracy", accuracy);
+        List<Map<String, Object>> layers = new ArrayList<>();
+        for (int l : plan.layers()) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("layer", l);
+            e.put("dense", plan.isDense(l));
+            e.put("empirical_fisher", plan.empiricalFisher(l));
+            layers.add(e);
+        }
+        m.put("layers", layers);
+        m.put("spectra", spectra());
+        m.put("passes_over_data", passes);
+        m.put("timings_seconds", phases);
+        m.put("warnings", warnings);
+        Properties v = BuildVersions.read();
+        Map<String, Object> versions = new LinkedHashMap<>();
+        versions.put("hessian_atlas", v.getProperty("version"));
+        versions.put("spark", org.apache.spark.package$.MODULE$.SPARK_VERSION());
+        versions.put("nd4j", v.getProperty("nd4j.version"));
+        versions.put("java", System.getProperty("java.version"));
+        m.put("versions", versions);
+        m.put("native", nativeEnvironments);
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Per matrix: how its spectrum was obtained, and for Lanczos and densities what it cost. */
+    private List<Map<String, Object>> spectra() {
+        List<Map<String, Object>> spectra = new ArrayList<>();
+        for (LayerResult r : results) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("layer", r.layer());
+            e.put("spectrum_method", r.spectrumMethod());
+            if (r.lanczos() != null) {
+                e.put("lanczos_passes", r.lanczos().steps());
+                e.put("lanczos_products", r.lanczos().products());
+                e.put("lanczos_krylov_dimension", r.lanczos().krylovDimension());
+                e.put("lanczos_converged", r.lanczos().converged());
+                e.put("lanczos_top_residuals", r.lanczos().topResiduals());
+                e.put("lanczos_bottom_residuals", r.lanczos().bottomResiduals());
+            }
+            if (r.quadrature() != null) {
+                e.put("density_passes", r.densityPasses());
+                e.put("density_probes", r.quadrature().probes());
+            }
+            spectra.add(e);
+        }
+        return spectra;
+    }
+}

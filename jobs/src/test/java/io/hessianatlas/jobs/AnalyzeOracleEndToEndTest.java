@@ -5,7 +5,6 @@ import static io.hessianatlas.common.testing.Tolerance.assertEigenvalues;
 import static io.hessianatlas.common.testing.Tolerance.assertEntries;
 import static io.hessianatlas.common.testing.Tolerance.assertScalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -17,8 +16,8 @@ import java.util.Locale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.nd4j.NativeEnvironment;
-import io.hessianatlas.common.nd4j.OpenBlas;
 import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.nd4j.OpenBlas;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;

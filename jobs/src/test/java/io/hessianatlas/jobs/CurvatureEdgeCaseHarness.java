@@ -20,11 +20,11 @@ import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hessianatlas.common.model.io.NativeModelWriter;
 import io.hessianatlas.common.model.Activation;
 import io.hessianatlas.common.model.DenseLayer;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.model.io.NativeModelWriter;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;

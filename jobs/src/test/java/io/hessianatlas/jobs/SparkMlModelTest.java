@@ -18,9 +18,9 @@ import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.model.io.NativeModelWriter;
 import io.hessianatlas.common.model.io.SparkMlpWeights;
-import io.hessianatlas.common.model.Network;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.ml.Pipeline;

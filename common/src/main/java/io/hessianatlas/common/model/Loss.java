@@ -2,11 +2,11 @@ package io.hessianatlas.common.model;
 
 import java.util.Locale;
 
+import io.hessianatlas.common.nd4j.BatchLayout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
-import io.hessianatlas.common.nd4j.BatchLayout;
 
 /**
  * The loss J(z^L, y) on the logits z^L, with the output non-linearity folded in (DESIGN.md §1).

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
-import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.hessian.BatchCurvature;
 import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.nd4j.NativeRuntime;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -3,12 +3,12 @@ package io.hessianatlas.jobs.cli;
 import java.io.PrintWriter;
 import java.util.Properties;
 
+import io.hessianatlas.common.model.io.ModelFormatException;
 import io.hessianatlas.common.nd4j.BlasSelfCheckException;
 import io.hessianatlas.jobs.analyze.BuildVersions;
-import io.hessianatlas.common.model.io.ModelFormatException;
+import io.hessianatlas.jobs.analyze.api.InputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import io.hessianatlas.jobs.analyze.api.InputException;
 
 /**
  * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit

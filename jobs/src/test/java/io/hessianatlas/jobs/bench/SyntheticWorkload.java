@@ -6,11 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import io.hessianatlas.common.model.io.NativeModelWriter;
 import io.hessianatlas.common.model.Activation;
 import io.hessianatlas.common.model.DenseLayer;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.model.io.NativeModelWriter;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -10,7 +10,6 @@ import java.util.Objects;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.hessianatlas.common.model.Activation;
 import io.hessianatlas.common.model.DenseLayer;
 import io.hessianatlas.common.model.Network;

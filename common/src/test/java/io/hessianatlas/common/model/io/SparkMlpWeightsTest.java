@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.junit.jupiter.api.Test;
-
 import io.hessianatlas.common.model.Activation;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import org.junit.jupiter.api.Test;
 
 class SparkMlpWeightsTest {
 

@@ -1,7 +1,7 @@
 package io.hessianatlas.jobs.analyze.api;
 
-import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.spectra.BlockLanczos;
+import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.spectra.StochasticLanczosQuadrature;
 
 /**

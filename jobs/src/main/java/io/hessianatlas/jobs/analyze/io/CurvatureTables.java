@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.hessianatlas.common.spectra.LayerCurvatureReport;
+import io.hessianatlas.jobs.analyze.api.LayerResult;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -11,7 +12,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import io.hessianatlas.jobs.analyze.api.LayerResult;
 
 /**
  * The driver-side tables `layers`, `spectrum`, `factors`, `density` and `eigenvectors`

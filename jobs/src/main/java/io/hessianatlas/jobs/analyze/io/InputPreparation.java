@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.InputException;
+import io.hessianatlas.jobs.analyze.api.InputFormat;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.Column;
@@ -30,8 +32,6 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
-import io.hessianatlas.jobs.analyze.api.InputFormat;
 
 /**
  * Reads `--data` with Spark's own source, applies the model's preprocessing stages (a Spark ML

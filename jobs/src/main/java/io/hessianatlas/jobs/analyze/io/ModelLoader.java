@@ -13,9 +13,9 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.model.io.NativeModelReader;
 import io.hessianatlas.common.model.io.SparkMlpWeights;
-import io.hessianatlas.common.model.Network;
 import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;

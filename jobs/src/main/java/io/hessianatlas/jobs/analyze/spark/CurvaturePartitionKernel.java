@@ -3,21 +3,21 @@ package io.hessianatlas.jobs.analyze.spark;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
-import io.hessianatlas.common.nd4j.BatchWorkspace;
-import io.hessianatlas.common.nd4j.NativeRuntime;
-import io.hessianatlas.common.hessian.BatchCurvature;
 import io.hessianatlas.common.aggregate.CurvatureAccumulator;
 import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.hessian.BatchCurvature;
 import io.hessianatlas.common.hessian.Precision;
 import io.hessianatlas.common.hessian.SampleScores;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.model.Network;
-import org.apache.spark.api.java.function.Function2;
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.util.CollectionAccumulator;
+import io.hessianatlas.common.nd4j.BatchWorkspace;
+import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.jobs.analyze.io.InputBatch;
 import io.hessianatlas.jobs.analyze.io.InputBatcher;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.CollectionAccumulator;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 
 /**
  * The executor side of the per-sample pass over one partition of {@link InputBatch}es: each batch

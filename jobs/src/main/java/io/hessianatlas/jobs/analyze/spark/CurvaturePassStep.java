@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.hessianatlas.common.aggregate.CurvaturePlan;
-import io.hessianatlas.common.hessian.Precision;
 import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.hessian.Precision;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -18,7 +19,6 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.CollectionAccumulator;
 import scala.Tuple2;
-import io.hessianatlas.jobs.analyze.io.InputBatch;
 
 /**
  * The distributed per-sample pass: {@code mapPartitions} over mini-batches with

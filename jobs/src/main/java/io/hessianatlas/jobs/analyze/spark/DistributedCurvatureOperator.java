@@ -4,12 +4,13 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
-import io.hessianatlas.common.nd4j.BatchWorkspace;
-import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.hessian.BatchForward;
 import io.hessianatlas.common.hessian.CurvatureProducts;
-import io.hessianatlas.common.spectra.SymmetricOperator;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.BatchWorkspace;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.spectra.SymmetricOperator;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -18,7 +19,6 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
-import io.hessianatlas.jobs.analyze.io.InputBatch;
 
 /**
  * The mean curvature of a layer's θ-block (layer ≥ 1) or of the whole network (layer 0) as a

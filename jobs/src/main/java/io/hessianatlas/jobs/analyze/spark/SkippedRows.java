@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
+import io.hessianatlas.jobs.analyze.io.InputBatcher;
 import org.apache.spark.api.java.JavaRDD;
 import scala.Tuple3;
-import io.hessianatlas.jobs.analyze.io.InputBatcher;
 
 /**
  * The rows dropped by `--on-invalid-row skip`: their count and the first reasons (in partition

@@ -3,24 +3,24 @@ package io.hessianatlas.jobs.analyze.spark;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.hessianatlas.common.hessian.CurvatureMode;
 import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
-import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.aggregate.LayerCurvatureSums;
+import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.spectra.BlockLanczos;
 import io.hessianatlas.common.spectra.KfacComparison;
+import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.spectra.StochasticLanczosQuadrature;
-import io.hessianatlas.common.model.Network;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
+import io.hessianatlas.jobs.analyze.api.LayerResult;
+import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
+import io.hessianatlas.jobs.analyze.io.InputBatch;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
-import io.hessianatlas.jobs.analyze.api.LayerResult;
-import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
-import io.hessianatlas.jobs.analyze.io.InputBatch;
 
 /**
  * Driver-side spectra, planned on the driver and executed as distributed passes where they need

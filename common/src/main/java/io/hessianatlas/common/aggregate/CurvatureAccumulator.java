@@ -2,7 +2,7 @@ package io.hessianatlas.common.aggregate;
 
 import io.hessianatlas.common.nd4j.BatchWorkspace;
 import io.hessianatlas.common.nd4j.SymmetricRankUpdate;
-import io.hessianatlas.common.nd4j.BatchLayout;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.model.DenseLayer;
 import io.hessianatlas.common.model.Network;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -15,18 +15,17 @@ import io.hessianatlas.common.hessian.SampleScores;
 /**
  * Accumulates the sums of a {@link CurvaturePlan} over mini-batches inside one task, with every
  * sum updated by one GEMM per layer per batch ({@code C = A Bᵀ + C}, beta = 1) into float64 ND4J
- * arrays; {@link #toSums()} turns them into serializable {@link CurvatureSums}.
+ * arrays; {@link #toSums()} turns them into serializable {@link CurvatureSums} (docs/design.md §3).
  *
  * <pre>
  *   Σ ã ãᵀ          += Ã Ãᵀ                         Ã ((m+1) x B), symmetric rank-k update
  *   Σ Q   (ggn)     += C Cᵀ                         C (n x pB) sample-major, held as Cᵀ (pB x n); rank-k update
  *   Σ Q   (hessian) += Σ_s Q_s                      block sum of (n x nB)
- *   Σ H  (R-layout) += Xᵀ Y, X[s, j(m+1)+j'] = ã_j ã_j',  Y[s, i n + i'] = Q_s[i, i']
- *                      (one GEMM with inner dimension B; permuted once into θ order in toSums)
+ *   Σ H             += Σ_s (ã_s ã_sᵀ) ⊗ Q_s         {@link #addThetaBlocks}: one GEMM in the pair layout
  *   Σ F             += U Uᵀ, U = ã ⊗ δ              ((m+1)n x B)
- *   Σ g             += vec(Δ Ãᵀ)                    column-major
+ *   Σ g             += δ Ãᵀ                          (n x (m+1)), θ = its column-major vec
  * </pre>
- * Not thread-safe; one instance per task.
+ * θ indices are those of {@link ThetaIndex}. Not thread-safe; one instance per task.
  */
 public final class CurvatureAccumulator {
     private final Network network;
@@ -34,7 +33,7 @@ public final class CurvatureAccumulator {
     private final int[] layers;
     private final INDArray[] sumA;
     private final INDArray[] sumG;
-    private final INDArray[] sumHr;
+    private final INDArray[] sumHr;          // Σ H in the pair layout, see addThetaBlocks
     private final INDArray[] sumF;
     private final INDArray[] sumGradMatrix; // (n x (m+1)): Σ δ ãᵀ
     private final double[] sumTrace;
@@ -56,9 +55,9 @@ public final class CurvatureAccumulator {
         sumTrace = new double[k];
         scratch = new INDArray[k][3];
         for (int i = 0; i < k; i++) {
-            DenseLayer layer = network.layer(layers[i]);
-            long m1 = layer.fanIn() + 1L;
-            long n = layer.fanOut();
+            ThetaIndex theta = theta(layers[i]);
+            long m1 = theta.augmentedFanIn();
+            long n = theta.fanOut();
             sumA[i] = Nd4j.zeros(DataType.DOUBLE, m1, m1);
             sumG[i] = Nd4j.zeros(DataType.DOUBLE, n, n);
             sumGradMatrix[i] = Nd4j.zeros(DataType.DOUBLE, n, m1);
@@ -66,9 +65,14 @@ public final class CurvatureAccumulator {
                 sumHr[i] = Nd4j.zeros(DataType.DOUBLE, m1 * m1, n * n);
             }
             if (plan.empiricalFisher(layers[i])) {
-                sumF[i] = Nd4j.zeros(DataType.DOUBLE, m1 * n, m1 * n);
+                sumF[i] = Nd4j.zeros(DataType.DOUBLE, theta.dimension(), theta.dimension());
             }
         }
+    }
+
+    private ThetaIndex theta(int layer) {
+        DenseLayer l = network.layer(layer);
+        return ThetaIndex.forLayer(l.fanOut(), l.fanIn());
     }
 
     /**
@@ -90,8 +94,8 @@ public final class CurvatureAccumulator {
         }
         for (int i = 0; i < layers.length; i++) {
             int l = layers[i];
-            long n = network.layer(l).fanOut();
-            long m1 = network.layer(l).fanIn() + 1L;
+            ThetaIndex theta = theta(l);
+            long n = theta.fanOut();
             INDArray aug = batch.augmentedInput(l);
             INDArray delta = batch.delta(l);
             addGram(aug, sumA[i], i, 0);
@@ -103,16 +107,36 @@ public final class CurvatureAccumulator {
             }
             sumTrace[i] += scores.traceSum(i);
             if (sumHr[i] != null) {
-                INDArray augT = toDouble(aug).transpose().dup('c');                                      // (B x m1)
-                INDArray x = augT.reshape('c', b, m1, 1).mul(augT.reshape('c', b, 1, m1)).reshape('c', b, m1 * m1);
-                INDArray y = toDouble(batch.perSampleCurvature(l)).reshape('c', b, n * n);
-                Nd4j.gemm(x, y, sumHr[i], true, false, 1.0, 1.0);
+                addThetaBlocks(aug, batch.perSampleCurvature(l), sumHr[i]);
             }
             if (sumF[i] != null) {
-                INDArray u = BatchLayout.columnKron(toDouble(aug), toDouble(delta), 1);                            // (m1 n x B)
+                INDArray u = theta.outerProductColumns(toDouble(aug), toDouble(delta));                 // (d x B)
                 Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
             }
         }
+    }
+
+    /**
+     * The θ-block (docs/design.md §2) summed over a batch:
+     * <pre>
+     *   Σ_s H_θ,s = Σ_s (ã_s ã_sᵀ) ⊗ Q_s        ã_s (m+1),  Q_s (n x n),  H_θ,s ((m+1)n x (m+1)n)
+     * </pre>
+     * added to {@code sum} in the pair layout ({@link ThetaIndex#fromPairLayout}), where it is one
+     * GEMM with inner dimension B: {@code R += Xᵀ Y}, {@code X[s, j(m+1) + j'] = ã_s,j ã_s,j'}
+     * {@code (B x (m+1)²)}, {@code Y[s, i n + i'] = Q_s[i][i']} {@code (B x n²)}, in float64.
+     *
+     * @param aug ã {@code ((m+1) x B)}
+     * @param q   Q_s of every sample {@code (B x n x n)}
+     * @param sum R {@code ((m+1)² x n²)}
+     */
+    private static void addThetaBlocks(INDArray aug, INDArray q, INDArray sum) {
+        long b = aug.columns();
+        long m1 = aug.rows();
+        long n = q.size(1);
+        INDArray augT = toDouble(aug).transpose().dup('c');                                      // (B x m1)
+        INDArray x = augT.reshape('c', b, m1, 1).mul(augT.reshape('c', b, 1, m1)).reshape('c', b, m1 * m1);
+        INDArray y = toDouble(q).reshape('c', b, n * n);
+        Nd4j.gemm(x, y, sum, true, false, 1.0, 1.0);
     }
 
     /**
@@ -169,20 +193,14 @@ public final class CurvatureAccumulator {
         LayerCurvatureSums[] out = new LayerCurvatureSums[layers.length];
         for (int i = 0; i < layers.length; i++) {
             DenseLayer layer = network.layer(layers[i]);
-            long m1 = layer.fanIn() + 1L;
-            long n = layer.fanOut();
-            double[] h = null;
-            if (sumHr[i] != null) {
-                // R[j*(m+1)+j', i*n+i'] -> H[j*n+i, j'*n+i']
-                h = sumHr[i].reshape('c', m1, m1, n, n).permute(0, 2, 1, 3).dup('c').data().asDouble();
-            }
+            ThetaIndex theta = theta(layers[i]);
+            double[] h = sumHr[i] == null ? null : theta.fromPairLayout(sumHr[i]);
             double[] f = sumF[i] == null ? null : sumF[i].dup('c').data().asDouble();
-            // vec column-major: g[j*n+i] = (Σ δ ãᵀ)[i, j] -> the transpose, read row-major
-            double[] grad = sumGradMatrix[i].transpose().dup('c').data().asDouble();
+            double[] grad = theta.vec(sumGradMatrix[i]);
             double[] a = sumA[i].dup('c').data().asDouble();
             double[] g = sumG[i].dup('c').data().asDouble();
-            SymmetricRankUpdate.symmetrize(a, (int) m1);
-            SymmetricRankUpdate.symmetrize(g, (int) n);
+            SymmetricRankUpdate.symmetrize(a, theta.augmentedFanIn());
+            SymmetricRankUpdate.symmetrize(g, theta.fanOut());
             out[i] = new LayerCurvatureSums(layers[i], layer.fanIn(), layer.fanOut(), count, a, g, h, f, grad, sumTrace[i]);
         }
         return new CurvatureSums(count, lossSum, correct, out);

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 
 import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.hessian.CurvatureMode;
 
@@ -52,7 +53,7 @@ public final class CurvaturePlan implements Serializable {
 
     /** Bytes of one float64 dense θ-block of the layer: 8 ((m+1) n)². */
     public static long denseBytes(DenseLayer layer) {
-        long d = layer.parameterCount();
+        long d = ThetaIndex.forLayer(layer.fanOut(), layer.fanIn()).dimension();
         return d * d * DOUBLE_BYTES;
     }
 

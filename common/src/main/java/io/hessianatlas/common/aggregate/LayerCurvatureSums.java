@@ -2,19 +2,22 @@ package io.hessianatlas.common.aggregate;
 
 import java.io.Serializable;
 
+import io.hessianatlas.common.nd4j.ThetaIndex;
+
 /**
  * Float64 sums over samples for one layer l, with fan-in m = n_{l-1}, fan-out n = n_l and the
- * homogeneous input ã = [a^{l-1}; 1] (DESIGN.md §3). Serializable and mergeable in any order, so
+ * homogeneous input ã = [a^{l-1}; 1] (docs/design.md §3). Serializable and mergeable in any order, so
  * Spark can tree-aggregate them; every reported quantity is a mean (sum / count).
  *
  * <pre>
  *   sumA     Σ ã ãᵀ                      ((m+1) x (m+1)), row-major
  *   sumG     Σ Q^l of the mode           (n x n), row-major
- *   sumH     Σ (ã ãᵀ) ⊗ Q^l              ((m+1)n x (m+1)n), row-major, θ index j*n + i (column-major vec)
+ *   sumH     Σ (ã ãᵀ) ⊗ Q^l              ((m+1)n x (m+1)n), row-major, θ order
  *   sumF     Σ g gᵀ, g = ã ⊗ δ           same shape as sumH (empirical Fisher), optional
- *   sumGrad  Σ g                          ((m+1) n), θ index j*n + i
+ *   sumGrad  Σ g                          ((m+1) n), θ order
  *   sumTrace Σ tr H_θ,s = Σ ||ã_s||² tr Q_s
  * </pre>
+ * θ order is that of {@link ThetaIndex} ({@link #theta()}).
  * sumH and sumF are null when not accumulated (over the memory budget, or not asked for).
  */
 public final class LayerCurvatureSums implements Serializable {
@@ -47,8 +50,10 @@ public final class LayerCurvatureSums implements Serializable {
 
     /** Empty sums (count 0) for a layer of the given shape. */
     public static LayerCurvatureSums empty(int layer, int fanIn, int fanOut, boolean dense, boolean fisher) {
-        int d = (fanIn + 1) * fanOut;
-        return new LayerCurvatureSums(layer, fanIn, fanOut, 0, new double[(fanIn + 1) * (fanIn + 1)],
+        ThetaIndex theta = ThetaIndex.forLayer(fanOut, fanIn);
+        int d = theta.denseDimension();
+        int m1 = theta.augmentedFanIn();
+        return new LayerCurvatureSums(layer, fanIn, fanOut, 0, new double[m1 * m1],
                 new double[fanOut * fanOut], dense ? new double[d * d] : null, fisher ? new double[d * d] : null,
                 new double[d], 0.0);
     }
@@ -96,9 +101,14 @@ public final class LayerCurvatureSums implements Serializable {
         return fanOut;
     }
 
+    /** The θ index convention of this layer (W (n x m)). */
+    public ThetaIndex theta() {
+        return ThetaIndex.forLayer(fanOut, fanIn);
+    }
+
     /** Dimension of θ^l: (m+1) n. */
     public int thetaDimension() {
-        return (fanIn + 1) * fanOut;
+        return theta().denseDimension();
     }
 
     public long count() {

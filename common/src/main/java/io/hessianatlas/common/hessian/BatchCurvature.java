@@ -9,18 +9,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Backward Hessian propagation for one mini-batch of B samples (samples as columns), DESIGN.md §2.
+ * Backward Hessian propagation for one mini-batch of B samples (samples as columns), docs/design.md §2.
  *
  * <pre>
- *   forward   a^0 = x,  z^l = W^l a^{l-1} + b^l,  a^l = f_l(z^l)
- *   backward  delta^L = dJ/dz^L,  delta^l = f_l'(z^l) ⊙ W^{l+1 T} delta^{l+1}
- *   ggn       C^L = S (Q^L = S S^T),  C^l = D_l W^{l+1 T} C^{l+1}           Q^l = C^l C^{l T}
- *   hessian   Q^l = D_l W^{l+1 T} Q^{l+1} W^{l+1} D_l + diag(f_l''(z^l) ⊙ W^{l+1 T} delta^{l+1})
+ *   forward   a^0 = x,  z^l = W^l a^{l-1} + b^l,  a^l = f_l(z^l)                 {@link BatchForward}
+ *   delta     δ^L = dJ/dz^L,  δ^l = f_l'(z^l) ⊙ W^{l+1 T} δ^{l+1}                {@link BatchForward#deltaRecursion}
+ *   ggn       C^L = S (Q^L = S Sᵀ),  C^l = D_l W^{l+1 T} C^{l+1},  Q^l = C^l C^{l T}  {@link #squareRootFactorRecursion}
+ *   hessian   Q^l = D_l W^{l+1 T} Q^{l+1} W^{l+1} D_l + diag(f_l''(z^l) ⊙ W^{l+1 T} δ^{l+1})   {@link #qRecursion}
  * </pre>
- * Every step is one or two GEMMs over the whole batch plus a few element-wise ops: per-sample
- * matrices are kept "sample-major" (see {@link BatchLayout}): C^l is {@code (n_l x pB)} (held as its
- * transpose, {@code (pB x n_l)} row-major, so that C_sᵀ of each sample is one contiguous block), exact
- * Q^l is {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are not back-propagated.
+ * with D_l = diag(f_l'(z^l)). Every step is one or two GEMMs over the whole batch plus a few
+ * element-wise ops: per-sample matrices are kept "sample-major" (see {@link BatchLayout}): C^l is
+ * {@code (n_l x pB)} (held as its transpose, {@code (pB x n_l)} row-major, so that C_sᵀ of each sample
+ * is one contiguous block), exact Q^l is {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are
+ * not back-propagated.
  *
  * <p>Instances are immutable results; they hold ND4J arrays and must not leave the thread/task
  * that made them.
@@ -80,22 +81,30 @@ public final class BatchCurvature {
         for (int l = depth - 1; l >= lowestLayer; l--) {
             INDArray wUp = network.layer(l + 1).weightMatrix(type);   // (n_{l+1} x n_l)
             if (mode == CurvatureMode.GGN) {
-                factor[l] = propagateFactorRows(wUp, factor[l + 1], fw.fp[l], network.outputSize(), b);
+                factor[l] = squareRootFactorRecursion(wUp, factor[l + 1], fw.fp[l], network.outputSize(), b);
             } else {
-                // residual r^l = f''(z^l) ⊙ W^{l+1 T} delta^{l+1}
-                INDArray residual = fw.fpp[l] == null ? null : fw.fpp[l].mul(fw.backDelta[l]);
-                q[l] = propagateExact(wUp, q[l + 1], fw.fp[l], residual, b);
+                q[l] = qRecursion(wUp, q[l + 1], fw.fp[l], fw.curvatureResidual(l), b);
             }
         }
         return new BatchCurvature(fw, mode, factor, q);
     }
 
     /**
-     * One GGN factor step in the rows layout: C^lᵀ = (C^{l+1}ᵀ W) scaled per sample by D_s,
-     * {@code (pB x n')} times W {@code (n' x n)} into a preallocated {@code (pB x n)}, then
-     * {@code [s·p + a, i] *= f'(z)[i, s]} as one broadcast on the {@code (B, p, n)} view.
+     * The square-root-factor recursion of the GGN (docs/design.md §2), one layer down, for all B
+     * samples at once:
+     * <pre>
+     *   C^l_s = D_l,s W^{l+1 T} C^{l+1}_s,   D_l,s = diag(f_l'(z^l_s)),   so that  Q^l_s = C^l_s C^l_sᵀ
+     * </pre>
+     * in the rows layout (each factor held as its transpose): C^{l+1}ᵀ {@code (pB x n_{l+1})} times
+     * W^{l+1} {@code (n_{l+1} x n_l)} into a preallocated {@code (pB x n_l)}, then
+     * {@code [s·p + a, i] *= f'(z)[i, s]} as one broadcast on the {@code (B, p, n_l)} view.
+     *
+     * @param w      W^{l+1} {@code (n_{l+1} x n_l)}
+     * @param upRows C^{l+1}ᵀ {@code (pB x n_{l+1})}
+     * @param fp     f_l'(z^l) {@code (n_l x B)}
+     * @return C^lᵀ {@code (pB x n_l)} row-major
      */
-    private static INDArray propagateFactorRows(INDArray w, INDArray upRows, INDArray fp, int p, int b) {
+    static INDArray squareRootFactorRecursion(INDArray w, INDArray upRows, INDArray fp, int p, int b) {
         long n = w.columns();
         INDArray rows = Nd4j.createUninitialized(w.dataType(), new long[] {upRows.rows(), n}, 'c');
         Nd4j.gemm(upRows, w, rows, false, false, 1.0, 0.0);
@@ -105,10 +114,20 @@ public final class BatchCurvature {
     }
 
     /**
-     * Q^l = D W^T Q^{l+1} W D + diag(r) for all samples at once.
-     * qUp is {@code (n' x n' B)} sample-major, W is {@code (n' x n)}; returns {@code (n x nB)}.
+     * The Q recursion (docs/design.md §2), one layer down, for all B samples at once:
+     * <pre>
+     *   Q^l_s = D_l,s W^{l+1 T} Q^{l+1}_s W^{l+1} D_l,s + diag(r^l_s),   D_l,s = diag(f_l'(z^l_s)),
+     *   r^l   = f_l''(z^l) ⊙ W^{l+1 T} δ^{l+1}   ({@link BatchForward#curvatureResidual}; null = 0)
+     * </pre>
+     * The first term is the Gauss-Newton part, the second the residual of the exact Hessian.
+     *
+     * @param w        W^{l+1} {@code (n_{l+1} x n_l)}
+     * @param qUp      Q^{l+1} {@code (n_{l+1} x n_{l+1} B)} sample-major
+     * @param fp       f_l'(z^l) {@code (n_l x B)}
+     * @param residual r^l {@code (n_l x B)}, or null
+     * @return Q^l {@code (n_l x n_l B)} sample-major
      */
-    private static INDArray propagateExact(INDArray w, INDArray qUp, INDArray fp, INDArray residual, int b) {
+    static INDArray qRecursion(INDArray w, INDArray qUp, INDArray fp, INDArray residual, int b) {
         long nUp = w.rows();
         long n = w.columns();
         INDArray wt = w.transpose();

@@ -12,10 +12,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Forward pass and first-order back-propagation of one mini-batch (samples as columns), the state
- * that every curvature computation starts from:
+ * that every curvature computation starts from (docs/design.md §1-§2):
  * <pre>
- *   a^0 = x,  z^l = W^l a^{l-1} + b^l,  a^l = f_l(z^l),  ã^{l-1} = [a^{l-1}; 1]
- *   delta^L = dJ/dz^L,  g^l = W^{l+1 T} delta^{l+1},  delta^l = f_l'(z^l) ⊙ g^l
+ *   forward   a^0 = x,  z^l = W^l a^{l-1} + b^l,  a^l = f_l(z^l),  ã^{l-1} = [a^{l-1}; 1]   {@link #preActivation}
+ *   delta     δ^L = dJ/dz^L,  g^l = W^{l+1 T} δ^{l+1},  δ^l = f_l'(z^l) ⊙ g^l                {@link #deltaRecursion}
+ *   residual  r^l = f_l''(z^l) ⊙ g^l  (exact Hessian only)                                     {@link #curvatureResidual}
  * </pre>
  * f' and f'' are kept for the layers from {@code lowestLayer} up (f'' only when asked for).
  */
@@ -104,14 +105,9 @@ public final class BatchForward {
         aug[1] = augmentedInputs;
         for (int l = 1; l <= depth; l++) {
             DenseLayer layer = network.layer(l);
-            int n = layer.fanOut();
-            // z = [W b] ã: the bias rides in the GEMM, written into a preallocated result (no layout copy)
-            z[l] = Nd4j.createUninitialized(type, new long[] {n, b}, 'c');
-            Nd4j.gemm(layer.augmentedWeightMatrix(type), aug[l], z[l], false, false, 1.0, 0.0);
+            z[l] = preActivation(layer, aug[l]);
             if (l < depth) {
-                aug[l + 1] = Nd4j.createUninitialized(type, new long[] {n + 1, b}, 'c');
-                aug[l + 1].get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).assign(layer.activation().apply(z[l]));
-                aug[l + 1].getRow(n).assign(1.0);
+                aug[l + 1] = augment(layer.activation().apply(z[l]));
             }
         }
         INDArray[] delta = new INDArray[depth + 1];
@@ -127,10 +123,46 @@ public final class BatchForward {
                 fpp[l] = f.secondDerivative(z[l]);
             }
             back[l] = Nd4j.createUninitialized(type, new long[] {network.layer(l).fanOut(), b}, 'c');
-            Nd4j.gemm(network.layer(l + 1).weightMatrix(type), delta[l + 1], back[l], true, false, 1.0, 0.0);
-            delta[l] = back[l].mul(fp[l]);
+            delta[l] = deltaRecursion(network.layer(l + 1).weightMatrix(type), delta[l + 1], fp[l], back[l]);
         }
         return new BatchForward(network, b, lowestLayer, y, logits, z, aug, delta, back, fp, fpp);
+    }
+
+    /**
+     * The affine step of layer l: {@code z^l = W^l a^{l-1} + b^l = [W^l b^l] ã^{l-1}}, with
+     * [W b] {@code (n_l x (n_{l-1}+1))} and ã^{l-1} {@code ((n_{l-1}+1) x B)} giving z^l {@code (n_l x B)}
+     * in ã's data type. The bias rides in the GEMM, written into a preallocated result (no layout copy).
+     */
+    static INDArray preActivation(DenseLayer layer, INDArray augmentedInput) {
+        INDArray z = Nd4j.createUninitialized(augmentedInput.dataType(),
+                new long[] {layer.fanOut(), augmentedInput.columns()}, 'c');
+        Nd4j.gemm(layer.augmentedWeightMatrix(augmentedInput.dataType()), augmentedInput, z, false, false, 1.0, 0.0);
+        return z;
+    }
+
+    /**
+     * The delta recursion (docs/design.md §2), one layer down:
+     * <pre>
+     *   g^l = W^{l+1 T} δ^{l+1}        W^{l+1} (n_{l+1} x n_l),  δ^{l+1} (n_{l+1} x B)  →  (n_l x B)
+     *   δ^l = f_l'(z^l) ⊙ g^l          f_l'(z^l) (n_l x B)                             →  (n_l x B)
+     * </pre>
+     * g^l is written into {@code backDelta} (preallocated {@code (n_l x B)}) because the residual
+     * r^l = f_l'' ⊙ g^l of the Q recursion needs it too.
+     *
+     * @return δ^l, a new array
+     */
+    static INDArray deltaRecursion(INDArray wUp, INDArray deltaUp, INDArray fp, INDArray backDelta) {
+        Nd4j.gemm(wUp, deltaUp, backDelta, true, false, 1.0, 0.0);
+        return backDelta.mul(fp);
+    }
+
+    /**
+     * The residual of the Q recursion (docs/design.md §2), {@code r^l = f_l''(z^l) ⊙ W^{l+1 T} δ^{l+1}}
+     * {@code (n_l x B)}, a new array; null when f'' was not kept (piecewise-linear f_l, where r^l = 0,
+     * or no second derivatives asked for).
+     */
+    INDArray curvatureResidual(int l) {
+        return fpp[l] == null ? null : fpp[l].mul(backDelta[l]);
     }
 
     /** ã = [x; 1] {@code ((n+1) x B)} in x's data type, row-major (the top rows are one contiguous block). */

@@ -3,7 +3,7 @@ package io.hessianatlas.common.hessian;
 import java.util.Locale;
 
 /**
- * Which curvature Q^l the engine propagates (DESIGN.md §2).
+ * Which curvature Q^l the engine propagates (docs/design.md §2).
  * <ul>
  *   <li>{@link #GGN}: the generalised Gauss-Newton Q^l = D W^T Q^{l+1} W D (for the three losses
  *       equal to the Fisher), positive semi-definite, carried as a square-root factor C with Q = C C^T.</li>

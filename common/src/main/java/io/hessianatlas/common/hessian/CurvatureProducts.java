@@ -1,6 +1,7 @@
 package io.hessianatlas.common.hessian;
 
 import io.hessianatlas.common.nd4j.BatchLayout;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.model.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -12,19 +13,21 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the exact Hessian of J_s with respect to the parameters, by forward and reverse
  * "R-operator" passes (Pearlmutter 1994), batched over samples and directions:
  * <pre>
- *   forward   R{z^k} = W^k R{a^{k-1}} + V^k ã^{k-1},    R{a^k} = f_k' ⊙ R{z^k}
+ *   forward   R{z^k} = W^k R{a^{k-1}} + V^k ã^{k-1},    R{a^k} = f_k' ⊙ R{z^k}                {@link #directionalForward}
  *   backward  R{δ^L} = Q^L R{z^L}
- *             R{δ^k} = f_k' ⊙ (W^{k+1 T} R{δ^{k+1}} + [V_W^{k+1 T} δ^{k+1}]) + [f_k'' ⊙ g^k ⊙ R{z^k}]
- *   product   (H v)_{θ^k} = Σ_s R{δ^k}_s ã_s^{k-1 T} + [Σ_s δ^k_s R{a^{k-1}}_sᵀ]      (as [W b] matrices)
+ *             R{δ^k} = f_k' ⊙ (W^{k+1 T} R{δ^{k+1}} + [V_W^{k+1 T} δ^{k+1}]) + [r^k ⊙ R{z^k}]   {@link #directionalDeltaRecursion}
+ *   product   (H v)_{θ^k} = Σ_s R{δ^k}_s ã_s^{k-1 T} + [Σ_s δ^k_s R{a^{k-1}}_sᵀ]      (as [W b] matrices)   {@link #layerProduct}
  * </pre>
- * The bracketed terms are the second-order ones of the exact Hessian; without them the same
- * passes give the GGN (a Jacobian-vector product, Q^L, then a vector-Jacobian product). With the
- * direction confined to one layer l and the output read at layer l, this is the layer's θ-block
- * H_θ^l v = Σ_s vec(Q^l_s V ã_s ã_sᵀ), the recursion of DESIGN.md §4.
+ * with r^k = f_k'' ⊙ W^{k+1 T} δ^{k+1} the residual of the Q recursion
+ * ({@link BatchForward#curvatureResidual}). The bracketed terms are the second-order ones of the
+ * exact Hessian; without them the same passes give the GGN (a Jacobian-vector product, Q^L, then a
+ * vector-Jacobian product). With the direction confined to one layer l and the output read at
+ * layer l, this is the layer's θ-block H_θ^l v = Σ_s vec(Q^l_s V ã_s ã_sᵀ), the recursion of
+ * docs/design.md §4.
  *
- * <p>Layouts: a direction block of layer k is {@code (b n_k x (n_{k-1}+1))}, rows {@code c n_k .. c n_k + n_k − 1}
- * holding the [W b] matrix V_c (whose column-major vec is the θ^k segment of direction c); inside,
- * per-sample quantities of all directions are "vector-major" {@code (n x bB)}, column {@code c B + s}.
+ * <p>Layouts: a direction block of layer k is {@code (b n_k x (n_{k-1}+1))}, the b directions' θ^k
+ * segments as stacked [W b] matrices ({@link ThetaIndex#matrices}); inside, per-sample quantities of
+ * all directions are "vector-major" {@code (n x bB)}, column {@code c B + s}.
  */
 public final class CurvatureProducts {
     private CurvatureProducts() {
@@ -42,7 +45,6 @@ public final class CurvatureProducts {
     public static INDArray[] apply(BatchForward fw, INDArray[] directions, boolean[] outputs, int b, boolean exact) {
         Network net = fw.network;
         int depth = net.depth();
-        int bs = fw.batchSize;
         int lo = depth;
         int loOut = depth;
         for (int k = depth; k >= 1; k--) {
@@ -59,6 +61,32 @@ public final class CurvatureProducts {
         }
         INDArray[] rz = new INDArray[depth + 1];
         INDArray[] ra = new INDArray[depth + 1];
+        directionalForward(fw, directions, lo, b, rz, ra);
+        INDArray[] out = new INDArray[depth + 1];
+        INDArray rdelta = rz[depth] == null ? null : net.loss().hessianTimes(fw.logits, rz[depth]);
+        for (int k = depth; k >= loOut; k--) {
+            if (k < depth) {
+                rdelta = directionalDeltaRecursion(fw, k, rdelta, directions[k + 1], rz[k], b, exact);
+            }
+            if (outputs[k]) {
+                out[k] = layerProduct(fw, k, rdelta, k > 1 ? ra[k - 1] : null, b, exact);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The forward R-pass from layer {@code lo} up: for k = lo..L
+     * <pre>
+     *   R{z^k} = W^k R{a^{k-1}} + V^k ã^{k-1}     (n_k x bB) vector-major, null when zero
+     *   R{a^k} = f_k'(z^k) ⊙ R{z^k}               (n_k x bB), k &lt; L
+     * </pre>
+     * with V^k the [W b] direction block of layer k (null = 0); writes {@code rz[k]} and {@code ra[k]}.
+     */
+    private static void directionalForward(BatchForward fw, INDArray[] directions, int lo, int b,
+                                           INDArray[] rz, INDArray[] ra) {
+        Network net = fw.network;
+        int depth = net.depth();
         for (int k = lo; k <= depth; k++) {
             INDArray v = null;
             if (k > lo && ra[k - 1] != null) {
@@ -73,51 +101,81 @@ public final class CurvatureProducts {
                 ra[k] = BatchLayout.scaleVectorMajor(v.dup('c'), fw.fp[k], b);
             }
         }
-        INDArray[] out = new INDArray[depth + 1];
-        INDArray rdelta = rz[depth] == null ? null : net.loss().hessianTimes(fw.logits, rz[depth]);
-        for (int k = depth; k >= loOut; k--) {
-            if (k < depth) {
-                INDArray t = rdelta == null ? null : net.layer(k + 1).weightMatrix().transpose().mmul(rdelta);
-                if (exact && directions[k + 1] != null) {
-                    INDArray vt = directionTransposeTimesDelta(directions[k + 1], fw.delta[k + 1], b);
-                    t = t == null ? vt : t.addi(vt);
-                }
-                INDArray next = t == null ? null : BatchLayout.scaleVectorMajor(t, fw.fp[k], b);
-                if (exact && fw.fpp[k] != null && rz[k] != null) {
-                    INDArray second = BatchLayout.scaleVectorMajor(rz[k].dup('c'), fw.fpp[k].mul(fw.backDelta[k]), b);
-                    next = next == null ? second : next.addi(second);
-                }
-                rdelta = next;
-            }
-            if (!outputs[k]) {
-                continue;
-            }
-            int n = net.layer(k).fanOut();
-            int m1 = net.layer(k).fanIn() + 1;
-            INDArray g = rdelta == null ? Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, (long) b * n, m1)
-                    : toStacked(rdelta, b).mmul(fw.aug[k].transpose());
-            if (exact && k > 1 && ra[k - 1] != null) {
-                // Σ_s δ^k_s R{a^{k-1}}_{c,s}ᵀ for every direction c: one GEMM, (n x b m)
-                int m = m1 - 1;
-                INDArray cross = fw.delta[k].mmul(toStacked(ra[k - 1], b).transpose());
-                for (int c = 0; c < b; c++) {
-                    g.get(NDArrayIndex.interval((long) c * n, (long) (c + 1) * n), NDArrayIndex.interval(0, m))
-                            .addi(cross.get(NDArrayIndex.all(), NDArrayIndex.interval((long) c * m, (long) (c + 1) * m)));
-                }
-            }
-            out[k] = g;
-        }
-        return out;
     }
 
-    /** V_W,cᵀ δ for each direction c: directions {@code (b n' x (n+1))}, δ {@code (n' x B)} → {@code (n x bB)}. */
-    private static INDArray directionTransposeTimesDelta(INDArray directions, INDArray delta, int b) {
-        long nUp = delta.rows();
-        long n1 = directions.columns();
+    /**
+     * The backward R-pass, one layer down (the R-operator of the delta recursion):
+     * <pre>
+     *   R{δ^k} = f_k' ⊙ (W^{k+1 T} R{δ^{k+1}} + [V_W^{k+1 T} δ^{k+1}]) + [r^k ⊙ R{z^k}]     (n_k x bB)
+     * </pre>
+     * bracketed terms only when {@code exact}; V_W^{k+1} is the W part of layer k+1's direction.
+     *
+     * @param rdeltaUp   R{δ^{k+1}} {@code (n_{k+1} x bB)} or null (zero)
+     * @param directionUp layer k+1's direction block {@code (b n_{k+1} x (n_k+1))} or null
+     * @param rzk        R{z^k} {@code (n_k x bB)} or null
+     * @return R{δ^k}, or null when zero
+     */
+    private static INDArray directionalDeltaRecursion(BatchForward fw, int k, INDArray rdeltaUp, INDArray directionUp,
+                                                      INDArray rzk, int b, boolean exact) {
+        Network net = fw.network;
+        INDArray t = rdeltaUp == null ? null : net.layer(k + 1).weightMatrix().transpose().mmul(rdeltaUp);
+        if (exact && directionUp != null) {
+            INDArray vt = directionTransposeTimesDelta(directionUp, fw.delta[k + 1], thetaOf(net, k + 1), b);
+            t = t == null ? vt : t.addi(vt);
+        }
+        INDArray next = t == null ? null : BatchLayout.scaleVectorMajor(t, fw.fp[k], b);
+        INDArray residual = exact && rzk != null ? fw.curvatureResidual(k) : null;
+        if (residual != null) {
+            INDArray second = BatchLayout.scaleVectorMajor(rzk.dup('c'), residual, b);
+            next = next == null ? second : next.addi(second);
+        }
+        return next;
+    }
+
+    /**
+     * The product block of layer k, summed over the batch, as stacked [W b] matrices:
+     * <pre>
+     *   (H v_c)_{θ^k} = Σ_s R{δ^k}_{c,s} ã_s^{k-1 T} + [Σ_s δ^k_s R{a^{k-1}}_{c,s}ᵀ]     (b n_k x (n_{k-1}+1))
+     * </pre>
+     * the bracketed term (exact only) in the W columns alone: a^{k-1} carries no bias entry.
+     *
+     * @param rdelta R{δ^k} {@code (n_k x bB)} or null (zero)
+     * @param raDown R{a^{k-1}} {@code (n_{k-1} x bB)} or null (zero, or k = 1)
+     */
+    private static INDArray layerProduct(BatchForward fw, int k, INDArray rdelta, INDArray raDown, int b,
+                                         boolean exact) {
+        ThetaIndex theta = thetaOf(fw.network, k);
+        int n = theta.fanOut();
+        int m1 = theta.augmentedFanIn();
+        INDArray g = rdelta == null ? Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, (long) b * n, m1)
+                : toStacked(rdelta, b).mmul(fw.aug[k].transpose());
+        if (exact && raDown != null) {
+            // Σ_s δ^k_s R{a^{k-1}}_{c,s}ᵀ for every direction c: one GEMM, (n x b m)
+            int m = theta.fanIn();
+            INDArray cross = fw.delta[k].mmul(toStacked(raDown, b).transpose());
+            for (int c = 0; c < b; c++) {
+                g.get(NDArrayIndex.interval((long) c * n, (long) (c + 1) * n), NDArrayIndex.interval(0, m))
+                        .addi(cross.get(NDArrayIndex.all(), NDArrayIndex.interval((long) c * m, (long) (c + 1) * m)));
+            }
+        }
+        return g;
+    }
+
+    private static ThetaIndex thetaOf(Network net, int k) {
+        return ThetaIndex.forLayer(net.layer(k).fanOut(), net.layer(k).fanIn());
+    }
+
+    /**
+     * V_W,cᵀ δ for each direction c: directions {@code (b n' x (n+1))} of a layer with θ {@code up}
+     * (W {@code (n' x n)}), δ {@code (n' x B)} → {@code (n x bB)}.
+     */
+    private static INDArray directionTransposeTimesDelta(INDArray directions, INDArray delta, ThetaIndex up, int b) {
+        long nUp = up.fanOut();
+        long n = up.fanIn();
         long bs = delta.columns();
-        INDArray out = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.DOUBLE, n1 - 1, b * bs);
+        INDArray out = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.DOUBLE, n, b * bs);
         for (int c = 0; c < b; c++) {
-            INDArray vw = directions.get(NDArrayIndex.interval(c * nUp, (c + 1) * nUp), NDArrayIndex.interval(0, n1 - 1));
+            INDArray vw = directions.get(NDArrayIndex.interval(c * nUp, (c + 1) * nUp), NDArrayIndex.interval(0, n));
             out.get(NDArrayIndex.all(), NDArrayIndex.interval(c * bs, (c + 1) * bs)).assign(vw.transpose().mmul(delta));
         }
         return out;
@@ -145,17 +203,27 @@ public final class CurvatureProducts {
 
     /**
      * The θ^k segments of a block of full vectors as a direction block: rows
-     * {@code offset .. offset + n(m+1) − 1} of V {@code (d x b)} → {@code (b n x (m+1))}.
+     * {@code offset .. offset + d − 1} of V {@code (D x b)} → {@code (b n x (m+1))} ({@link ThetaIndex#matrices}).
      */
-    public static INDArray directionBlock(INDArray v, long offset, int n, int m1) {
-        int b = (int) v.columns();
-        INDArray seg = v.get(NDArrayIndex.interval(offset, offset + (long) n * m1), NDArrayIndex.all()).dup('f');
-        return seg.reshape('f', n, m1, b).permute(2, 0, 1).dup('c').reshape('c', (long) b * n, m1);
+    public static INDArray directionBlock(INDArray v, long offset, ThetaIndex theta) {
+        return theta.matrices(v, offset);
     }
 
-    /** The inverse of {@link #directionBlock}: {@code (b n x (m+1))} → {@code (n (m+1) x b)}, column-major vec per direction. */
+    /** The same for a layer with n outputs and m1 = m + 1 columns of [W b]. */
+    public static INDArray directionBlock(INDArray v, long offset, int n, int m1) {
+        return directionBlock(v, offset, ThetaIndex.forLayer(n, m1 - 1));
+    }
+
+    /**
+     * The inverse of {@link #directionBlock}: {@code (b n x (m+1))} → {@code (d x b)}, θ per direction
+     * ({@link ThetaIndex#thetaColumns}).
+     */
+    public static INDArray thetaColumns(INDArray block, ThetaIndex theta) {
+        return theta.thetaColumns(block);
+    }
+
+    /** The same for a layer with n outputs and m1 = m + 1 columns of [W b]. */
     public static INDArray thetaColumns(INDArray block, int n, int m1) {
-        int b = (int) (block.rows() / n);
-        return block.reshape('c', b, n, m1).permute(1, 2, 0).dup('f').reshape('f', (long) n * m1, b);
+        return thetaColumns(block, ThetaIndex.forLayer(n, m1 - 1));
     }
 }

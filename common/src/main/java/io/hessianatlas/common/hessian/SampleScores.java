@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Cheap exact per-sample scores of one mini-batch (DESIGN.md §4), for every analysed layer:
+ * Cheap exact per-sample scores of one mini-batch (docs/design.md §4), for every analysed layer:
  * <pre>
  *   trace_s      = tr H_θ,s = ||ã_s||² tr Q_s
  *   lambdaMax_s  = λ_max((ã_s ã_sᵀ) ⊗ Q_s) = ||ã_s||² max(λ_max(Q_s), 0)

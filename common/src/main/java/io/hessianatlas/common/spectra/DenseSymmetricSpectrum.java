@@ -9,7 +9,7 @@ import io.hessianatlas.common.linalg.LinalgSupport;
 /**
  * Eigen-decomposition of a dense real symmetric matrix (dimension up to a few thousand) by LAPACK
  * {@code dsyev} through ND4J, on a float64 copy of the symmetrised input {@code S = (M + M^T) / 2}.
- * This is the {@code dense} spectrum method of DESIGN.md section 4; for many tiny matrices use
+ * This is the {@code dense} spectrum method of docs/design.md §4; for many tiny matrices use
  * {@link SymmetricEigen} instead (each ND4J call costs 20-30 µs).
  *
  * <h2>Conventions</h2>
@@ -18,7 +18,7 @@ import io.hessianatlas.common.linalg.LinalgSupport;
  *       or a rank-2 {@link INDArray} of any floating type and ordering (views are fine). The input
  *       is never modified.</li>
  *   <li>Eigenvalues are sorted <b>descending</b>: {@code eigenvalue(0)} is {@code lambda_max},
- *       {@code eigenvalue(n - 1)} is {@code lambda_min} (rank r in DESIGN.md = index r - 1).</li>
+ *       {@code eigenvalue(n - 1)} is {@code lambda_min} (rank r in docs/design.md §6 = index r - 1).</li>
  *   <li>Eigenvectors (only when requested) are unit vectors, mutually orthogonal, with arbitrary
  *       sign. {@link #eigenvectors()} returns them as the <b>columns</b> of a row-major
  *       {@code (n x n)} {@code double[]} V (column c belongs to {@code eigenvalue(c)}), so that

@@ -1,17 +1,17 @@
 package io.hessianatlas.common.spectra;
 
 import io.hessianatlas.common.linalg.LinalgSupport;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 
 /**
  * How well the Kronecker factorisation {@code A ⊗ G} approximates a dense θ-block {@code H}
- * (DESIGN.md section 3: KFAC/KFLR quality per layer).
+ * (docs/design.md §3: KFAC/KFLR quality per layer).
  *
  * <h2>Shapes and index convention</h2>
  * {@code A} is {@code (m x m)} (m = n_{l-1} + 1, input side incl. bias), {@code G} is {@code (n x n)}
  * (n = n_l, output side) and {@code H} is {@code (mn x mn)}; all are row-major {@code double[]}.
- * θ indices follow the column-major vec of DESIGN.md: θ index {@code j * n + i} pairs A index j
- * with G index i, so block (j, j') of {@code A ⊗ G} (rows {@code j n .. j n + n - 1}, columns
- * {@code j' n .. j' n + n - 1}) is {@code A[j][j'] G}.
+ * θ indices are those of {@link ThetaIndex#ofFactors}: θ index {@code t(j, i)} pairs A index j
+ * with G index i, so {@code (A ⊗ G)[t(j, i), t(j', i')] = A[j][j'] G[i][i']}.
  *
  * <h2>Formulas</h2>
  * <ul>
@@ -211,15 +211,17 @@ public final class KfacComparison {
      */
     private static double[] differenceAndNorm(double[] h, int hDim, double[] a, int m, double[] g, int n) {
         checkShapes(h, hDim, a, m, g, n);
+        ThetaIndex theta = ThetaIndex.ofFactors(m, n);
         double maxD = 0.0;
         double maxH = 0.0;
+        // row t(j, i) of H, then the n consecutive columns t(j2, 0 .. n-1) that meet A[j][j2] G[i][.]
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
-                int hRow = (j * n + i) * hDim;
+                int hRow = theta.index(j, i) * hDim;
                 int gRow = i * n;
                 for (int j2 = 0; j2 < m; j2++) {
                     double ajj = a[j * m + j2];
-                    int hb = hRow + j2 * n;
+                    int hb = hRow + theta.index(j2, 0);
                     for (int i2 = 0; i2 < n; i2++) {
                         double hv = h[hb + i2];
                         double dv = Math.abs(hv - ajj * g[gRow + i2]);
@@ -245,11 +247,11 @@ public final class KfacComparison {
         if (scaleD || scaleH) {
             for (int j = 0; j < m; j++) {
                 for (int i = 0; i < n; i++) {
-                    int hRow = (j * n + i) * hDim;
+                    int hRow = theta.index(j, i) * hDim;
                     int gRow = i * n;
                     for (int j2 = 0; j2 < m; j2++) {
                         double ajj = a[j * m + j2];
-                        int hb = hRow + j2 * n;
+                        int hb = hRow + theta.index(j2, 0);
                         for (int i2 = 0; i2 < n; i2++) {
                             double hv = h[hb + i2];
                             double dv = (hv - ajj * g[gRow + i2]) * sD;

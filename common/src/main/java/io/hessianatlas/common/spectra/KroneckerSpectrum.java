@@ -2,10 +2,11 @@ package io.hessianatlas.common.spectra;
 
 import java.util.Arrays;
 import io.hessianatlas.common.linalg.LinalgSupport;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 
 /**
  * Spectrum of a Kronecker product {@code K = A ⊗ G} from the eigen-decompositions of its factors
- * (the {@code kronecker} method of DESIGN.md section 4).
+ * (the {@code kronecker} method of docs/design.md §4).
  *
  * <h2>Formula</h2>
  * If {@code A = sum_j alpha_j a_j a_j^T} ({@code (m x m)}) and {@code G = sum_i gamma_i g_i g_i^T}
@@ -13,10 +14,10 @@ import io.hessianatlas.common.linalg.LinalgSupport;
  * {@code (alpha_j gamma_i, a_j ⊗ g_i)}, exactly. G may be indefinite (exact-Hessian mode), so
  * "top" always means the largest <em>values</em> (not magnitudes) and "bottom" the smallest.
  *
- * <h2>Index convention (column-major vec, DESIGN.md section 1)</h2>
- * A θ-block index {@code t = j * n + i} pairs A index j (input side, {@code 0 <= j < m}) with G
- * index i (output side, {@code 0 <= i < n}), i.e. {@code (A ⊗ G)[j n + i][j' n + i'] = A[j][j'] G[i][i']}
- * and the eigenvector {@code a ⊗ g} has entry {@code [j * n + i] = a[j] * g[i]}.
+ * <h2>Index convention (θ order, {@link ThetaIndex#ofFactors})</h2>
+ * A θ-block index {@code t(j, i)} pairs A index j (input side, {@code 0 <= j < m}) with G
+ * index i (output side, {@code 0 <= i < n}), i.e. {@code (A ⊗ G)[t(j, i)][t(j', i')] = A[j][j'] G[i][i']}
+ * and the eigenvector {@code a ⊗ g} has entry {@code [t(j, i)] = a[j] * g[i]}.
  *
  * <h2>Factor eigenvectors</h2>
  * Given as row-major square arrays whose <em>columns</em> are the unit eigenvectors (the layout of
@@ -28,6 +29,7 @@ public final class KroneckerSpectrum {
 
     private final int m;
     private final int n;
+    private final ThetaIndex theta;
     private final double[] valuesA;
     private final double[] valuesG;
     private final double[] vectorsA;
@@ -61,6 +63,7 @@ public final class KroneckerSpectrum {
         checkVectors("G", valuesG.length, vectorsG);
         checkFinite("A", valuesA);
         checkFinite("G", valuesG);
+        this.theta = ThetaIndex.ofFactors(m, n);
         this.valuesA = valuesA.clone();
         this.valuesG = valuesG.clone();
         this.vectorsA = vectorsA == null ? null : vectorsA.clone();
@@ -95,10 +98,11 @@ public final class KroneckerSpectrum {
         int m = valuesA.length;
         int n = valuesG.length;
         double[] p = new double[Math.multiplyExact(m, n)];
+        ThetaIndex theta = ThetaIndex.ofFactors(m, n);
         for (int j = 0; j < m; j++) {
             double aj = valuesA[j];
             for (int i = 0; i < n; i++) {
-                p[j * n + i] = aj * valuesG[i] + 0.0; // + 0.0 turns -0.0 into 0.0
+                p[theta.index(j, i)] = aj * valuesG[i] + 0.0; // + 0.0 turns -0.0 into 0.0
             }
         }
         Arrays.sort(p);
@@ -122,7 +126,7 @@ public final class KroneckerSpectrum {
 
     /** m n, the size of {@code A ⊗ G}. */
     public int dimension() {
-        return m * n;
+        return theta.denseDimension();
     }
 
     /** Whether eigenvectors are available. */
@@ -137,7 +141,7 @@ public final class KroneckerSpectrum {
 
     /**
      * The k largest eigenvalues of {@code A ⊗ G} with their eigenvectors, in descending order
-     * (ranks 1..k). Ties are broken by the smaller θ index {@code j n + i}.
+     * (ranks 1..k). Ties are broken by the smaller θ index {@code t(j, i)}.
      *
      * @throws IllegalArgumentException if k is not in [1, m n]
      */
@@ -147,7 +151,7 @@ public final class KroneckerSpectrum {
 
     /**
      * The k smallest eigenvalues of {@code A ⊗ G} with their eigenvectors, in <b>ascending</b> order
-     * (smallest first; ranks m n, m n - 1, ..., m n - k + 1 in the descending order of DESIGN.md).
+     * (smallest first; ranks m n, m n - 1, ..., m n - k + 1 in the descending order of docs/design.md §6).
      *
      * @throws IllegalArgumentException if k is not in [1, m n]
      */
@@ -232,7 +236,7 @@ public final class KroneckerSpectrum {
     private static final int INSERTION_SORT_MAX = 64;
 
     private Eigenpairs select(int k, boolean top) {
-        final int dim = m * n;
+        final int dim = theta.denseDimension();
         if (k < 1 || k > dim) {
             throw new IllegalArgumentException("k = " + k + " must be in [1, " + dim + "] for A "
                     + LinalgSupport.shape(m, m) + " ⊗ G " + LinalgSupport.shape(n, n));
@@ -240,7 +244,7 @@ public final class KroneckerSpectrum {
         double[] p = new double[dim];
         for (int j = 0; j < m; j++) {
             for (int i = 0; i < n; i++) {
-                p[j * n + i] = valuesA[j] * valuesG[i] + 0.0;
+                p[theta.index(j, i)] = valuesA[j] * valuesG[i] + 0.0;
             }
         }
         // threshold = k-th largest (top) or k-th smallest (bottom) value
@@ -297,8 +301,8 @@ public final class KroneckerSpectrum {
         for (int c = 0; c < k; c++) {
             int t = chosen[c];
             values[c] = p[t];
-            ia[c] = t / n;
-            ig[c] = t % n;
+            ia[c] = theta.inputSideOf(t);
+            ig[c] = theta.outputSideOf(t);
             ranks[c] = top ? c + 1 : dim - c;
         }
         double[] vectors = null;
@@ -309,9 +313,8 @@ public final class KroneckerSpectrum {
                 int cg = ig[c];
                 for (int j = 0; j < m; j++) {
                     double aj = vectorsA[j * m + ca];
-                    int base = j * n;
                     for (int i = 0; i < n; i++) {
-                        vectors[(base + i) * k + c] = aj * vectorsG[i * n + cg];
+                        vectors[theta.index(j, i) * k + c] = aj * vectorsG[i * n + cg];
                     }
                 }
             }

@@ -1,12 +1,14 @@
 package io.hessianatlas.common.spectra;
 
 import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.aggregate.LayerCurvatureSums;
 import io.hessianatlas.common.hessian.CurvatureMode;
 
 /**
  * The driver-side result for one layer, computed from its {@link LayerCurvatureSums}
- * (DESIGN.md §3-4). H is the mean θ-block of the mode; A = mean ã ãᵀ, G = mean Q^l.
+ * (docs/design.md §3-4). H is the mean θ-block of the mode; A = mean ã ãᵀ, G = mean Q^l, all indexed
+ * as {@link ThetaIndex} says.
  * <ul>
  *   <li>trace: exact, the mean of the per-sample traces ||ã||² tr Q.</li>
  *   <li>dense layers: all eigenvalues of H (LAPACK), ||H||_F, λ_max, λ_min, the KFAC error
@@ -85,9 +87,9 @@ public final class LayerCurvatureReport {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be positive, got " + topK);
         }
-        int m1 = sums.fanIn() + 1;
-        int n = sums.fanOut();
-        int d = sums.thetaDimension();
+        ThetaIndex theta = sums.theta();
+        int m1 = theta.augmentedFanIn();
+        int n = theta.fanOut();
         double[] a = sums.meanA();
         double[] g = sums.meanG();
         double[] grad = sums.meanGradient();
@@ -99,8 +101,9 @@ public final class LayerCurvatureReport {
 
         double[] h = sums.meanH();
         double[] f = sums.meanF();
-        int k = Math.min(topK, d);
         KroneckerSpectrum kron = KroneckerSpectrum.ofFactors(a, m1, g, n, true);
+        int d = theta.denseDimension();    // fits an int: ofFactors rejects an A⊗G too large to enumerate
+        int k = Math.min(topK, d);
         double[] all = kron.eigenvalues();
         double[] kronValues;
         int[] kronRanks;
@@ -163,9 +166,14 @@ public final class LayerCurvatureReport {
         return fanOut;
     }
 
+    /** The θ index convention of the layer: the order of H, F, their eigenvectors and the A⊗G eigenvectors. */
+    public ThetaIndex theta() {
+        return ThetaIndex.forLayer(fanOut, fanIn);
+    }
+
     /** Parameters of θ^l: (fanIn + 1) fanOut. */
     public long params() {
-        return (long) (fanIn + 1) * fanOut;
+        return theta().dimension();
     }
 
     public long samples() {
@@ -268,7 +276,7 @@ public final class LayerCurvatureReport {
         return denseSpectrum == null ? null : denseSpectrum.topEigenvectors(Math.min(k, denseSpectrum.size()));
     }
 
-    /** The k leading eigenpairs of A⊗G (vectors row-major {@code (d x k)}, column-major vec convention). */
+    /** The k leading eigenpairs of A⊗G (vectors row-major {@code (d x k)}, θ order). */
     public KroneckerSpectrum.Eigenpairs kroneckerTop(int k) {
         return kronecker.top(Math.min(k, kronecker.dimension()));
     }

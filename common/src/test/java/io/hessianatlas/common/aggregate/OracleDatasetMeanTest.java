@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.testing.OracleCase;
@@ -61,18 +62,17 @@ class OracleDatasetMeanTest {
         String block = ggn ? "GGN_" : "H_";
         for (int l = 1; l <= net.depth(); l++) {
             int li = l - 1;
-            int m = net.layer(l).fanIn();
-            int n = net.layer(l).fanOut();
-            int d = (m + 1) * n;
+            ThetaIndex index = ThetaIndex.forLayer(net.layer(l).fanOut(), net.layer(l).fanIn());
+            int d = index.denseDimension();
             LayerCurvatureReport r = LayerCurvatureReport.of(net.layer(l), sums.layer(l), mode, d);
             String at = caseName + " " + mode + " layer " + l + " ";
             double[] h = r.meanH();
             assertEntries(at + block + "W_mean", OracleCase.flat(oc.at("dataset_mean", "layers", li, block + "W_mean")),
-                    ThetaBlocks.subBlock(h, d, 0, 0, m * n, m * n));
+                    ThetaBlocks.weightBlock(h, index));
             assertEntries(at + block + "Wb_mean", OracleCase.flat(oc.at("dataset_mean", "layers", li, block + "Wb_mean")),
-                    ThetaBlocks.subBlock(h, d, 0, m * n, m * n, n));
+                    ThetaBlocks.weightBiasBlock(h, index));
             assertEntries(at + block + "b_mean", OracleCase.flat(oc.at("dataset_mean", "layers", li, block + "b_mean")),
-                    ThetaBlocks.subBlock(h, d, m * n, m * n, n, n));
+                    ThetaBlocks.biasBlock(h, index));
 
             String theta = ggn ? "GGN_layer" : "H_layer";
             assertEigenvalues(at + theta + ".eigenvalues",

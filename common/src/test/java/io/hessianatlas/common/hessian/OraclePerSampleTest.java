@@ -9,7 +9,7 @@ import java.util.List;
 
 import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.linalg.SymmetricEigen;
-import io.hessianatlas.common.nd4j.BatchLayout;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.testing.OracleCase;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,14 +65,13 @@ class OraclePerSampleTest {
         Network net = oc.network();
         BatchCurvature batch = BatchCurvature.compute(net, oc.inputs(), oc.targets(), mode, 1);
         for (int l = 1; l <= net.depth(); l++) {
-            int fanOut = net.layer(l).fanOut();
-            int fanIn = net.layer(l).fanIn();
-            // column s = [vec(grad W); grad b], the θ-gradient of sample s
-            INDArray g = BatchLayout.columnKron(batch.augmentedInput(l), batch.delta(l), 1);
+            ThetaIndex theta = ThetaIndex.forLayer(net.layer(l).fanOut(), net.layer(l).fanIn());
+            // column s = [vec(grad W); grad b] = ã_s ⊗ δ_s, the θ-gradient of sample s
+            INDArray g = theta.outerProductColumns(batch.augmentedInput(l), batch.delta(l));
             for (int s = 0; s < oc.sampleCount(); s++) {
                 double[] col = g.getColumn(s).dup().data().asDouble();
-                double[] gw = java.util.Arrays.copyOfRange(col, 0, fanIn * fanOut);
-                double[] gb = java.util.Arrays.copyOfRange(col, fanIn * fanOut, col.length);
+                double[] gw = java.util.Arrays.copyOfRange(col, theta.weightOffset(), theta.weightOffset() + theta.weightCount());
+                double[] gb = java.util.Arrays.copyOfRange(col, theta.biasOffset(), theta.biasOffset() + theta.biasCount());
                 assertEntries(caseName + " grad_W layer " + l + " sample " + s,
                         OracleCase.vector(oc.at("per_sample", s, "layers", l - 1, "grad_W_vec")), gw);
                 assertEntries(caseName + " grad_b layer " + l + " sample " + s,
@@ -89,22 +88,22 @@ class OraclePerSampleTest {
         BatchCurvature batch = BatchCurvature.compute(net, oc.inputs(), oc.targets(), mode, 1);
         String prefix = mode == CurvatureMode.GGN ? "GGN_" : "H_";
         for (int l = 1; l <= net.depth(); l++) {
-            int n = net.layer(l).fanOut();
-            int m = net.layer(l).fanIn();
-            int d = (m + 1) * n;
+            ThetaIndex theta = ThetaIndex.forLayer(net.layer(l).fanOut(), net.layer(l).fanIn());
+            int n = theta.fanOut();
+            int m1 = theta.augmentedFanIn();
             double[] q = batch.perSampleCurvature(l).data().asDouble();
             double[] aug = batch.augmentedInput(l).transpose().dup('c').data().asDouble();
             for (int s = 0; s < 2; s++) {
                 double[] qs = java.util.Arrays.copyOfRange(q, s * n * n, (s + 1) * n * n);
-                double[] as = java.util.Arrays.copyOfRange(aug, s * (m + 1), (s + 1) * (m + 1));
-                double[] theta = ThetaBlocks.thetaBlock(as, qs, n);
+                double[] as = java.util.Arrays.copyOfRange(aug, s * m1, (s + 1) * m1);
+                double[] h = ThetaBlocks.thetaBlock(as, qs, n);
                 String at = caseName + " " + mode + " layer " + l + " sample " + s + " ";
                 assertEntries(at + prefix + "W", OracleCase.flat(oc.at("per_sample", s, "layers", l - 1, prefix + "W")),
-                        ThetaBlocks.subBlock(theta, d, 0, 0, m * n, m * n));
+                        ThetaBlocks.weightBlock(h, theta));
                 assertEntries(at + prefix + "Wb", OracleCase.flat(oc.at("per_sample", s, "layers", l - 1, prefix + "Wb")),
-                        ThetaBlocks.subBlock(theta, d, 0, m * n, m * n, n));
+                        ThetaBlocks.weightBiasBlock(h, theta));
                 assertEntries(at + prefix + "b", OracleCase.flat(oc.at("per_sample", s, "layers", l - 1, prefix + "b")),
-                        ThetaBlocks.subBlock(theta, d, m * n, m * n, n, n));
+                        ThetaBlocks.biasBlock(h, theta));
             }
         }
     }

@@ -15,6 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 
+import io.hessianatlas.common.nd4j.ThetaIndex;
+
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -128,14 +130,14 @@ class KroneckerSpectrumTest {
     @DisplayName("vec convention: eigenvector entry [j*n + i] = vA[j] * vG[i] (checked on diagonal and general factors)")
     void vectorEntryConvention() {
         // diagonal factors: the top pair is alpha_max = A[1][1] = 10 and gamma_max = G[2][2] = 3,
-        // so its eigenvector is the unit vector at theta index j*n + i = 1*3 + 2 = 5
+        // so its eigenvector is the unit vector at theta index t(1, 2) = 1*3 + 2 = 5
         double[] a = {1, 0, 0, 10};
         double[] g = {2, 0, 0, 0, -1, 0, 0, 0, 3};
         KroneckerSpectrum.Eigenpairs top = KroneckerSpectrum.ofFactors(a, 2, g, 3, true).top(1);
         assertEquals(30, top.values()[0], 1e-14);
         double[] v = top.vector(0);
         for (int t = 0; t < 6; t++) {
-            assertEquals(t == 5 ? 1.0 : 0.0, Math.abs(v[t]), 1e-15, "entry " + t);
+            assertEquals(t == ThetaIndex.ofFactors(2, 3).index(1, 2) ? 1.0 : 0.0, Math.abs(v[t]), 1e-15, "entry " + t);
         }
         // factor spectra are descending: 10 is column 0 of A's, 3 is column 0 of G's
         assertEquals(0, top.indexA()[0]);

@@ -2,6 +2,8 @@ package io.hessianatlas.common.testing;
 
 import java.util.Random;
 
+import io.hessianatlas.common.nd4j.ThetaIndex;
+
 /** Small dense helpers for the linalg tests (row-major double[] throughout; deliberately naive). */
 public final class LinalgTestSupport {
 
@@ -87,15 +89,16 @@ public final class LinalgTestSupport {
         return a;
     }
 
-    /** Explicit kron(A, G), A (m x m), G (n x n): entry [(j n + i)][(j' n + i')] = A[j][j'] G[i][i']. */
+    /** Explicit kron(A, G), A (m x m), G (n x n): entry [t(j, i)][t(j', i')] = A[j][j'] G[i][i'] (θ order). */
     public static double[] kron(double[] a, int m, double[] g, int n) {
-        int dim = m * n;
+        ThetaIndex theta = ThetaIndex.ofFactors(m, n);
+        int dim = theta.denseDimension();
         double[] k = new double[dim * dim];
         for (int j = 0; j < m; j++) {
             for (int j2 = 0; j2 < m; j2++) {
                 for (int i = 0; i < n; i++) {
                     for (int i2 = 0; i2 < n; i2++) {
-                        k[(j * n + i) * dim + (j2 * n + i2)] = a[j * m + j2] * g[i * n + i2];
+                        k[theta.index(j, i) * dim + theta.index(j2, i2)] = a[j * m + j2] * g[i * n + i2];
                     }
                 }
             }
@@ -103,12 +106,13 @@ public final class LinalgTestSupport {
         return k;
     }
 
-    /** Explicit kron of two vectors: entry [j n + i] = x[j] y[i]. */
+    /** Explicit kron of two vectors: entry [t(j, i)] = x[j] y[i] (θ order). */
     public static double[] kronVector(double[] x, double[] y) {
-        double[] out = new double[x.length * y.length];
+        ThetaIndex theta = ThetaIndex.ofFactors(x.length, y.length);
+        double[] out = new double[theta.denseDimension()];
         for (int j = 0; j < x.length; j++) {
             for (int i = 0; i < y.length; i++) {
-                out[j * y.length + i] = x[j] * y[i];
+                out[theta.index(j, i)] = x[j] * y[i];
             }
         }
         return out;

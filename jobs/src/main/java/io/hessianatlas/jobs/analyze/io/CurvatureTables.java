@@ -3,6 +3,7 @@ package io.hessianatlas.jobs.analyze.io;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.jobs.analyze.api.LayerResult;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -152,7 +153,7 @@ public final class CurvatureTables {
         return frame(spark, rows, DENSITY);
     }
 
-    /** Top-K eigenvectors of H (dense or Lanczos Ritz vectors) and of A⊗G, θ in column-major vec order. */
+    /** Top-K eigenvectors of H (dense or Lanczos Ritz vectors) and of A⊗G, in θ order (ThetaIndex). */
     public static Dataset<Row> eigenvectors(SparkSession spark, List<LayerResult> results, int k) {
         List<Row> rows = new ArrayList<>();
         for (LayerResult r : results) {
@@ -200,10 +201,11 @@ public final class CurvatureTables {
             if (r == null) {
                 continue;
             }
-            addRows(rows, r.layer(), "A", r.meanA(), r.fanIn() + 1);
-            addRows(rows, r.layer(), "G", r.meanG(), r.fanOut());
-            addRows(rows, r.layer(), "H", r.meanH(), (int) r.params());
-            addRows(rows, r.layer(), "F", r.meanF(), (int) r.params());
+            ThetaIndex theta = r.theta();
+            addRows(rows, r.layer(), "A", r.meanA(), theta.augmentedFanIn());
+            addRows(rows, r.layer(), "G", r.meanG(), theta.fanOut());
+            addRows(rows, r.layer(), "H", r.meanH(), theta.denseDimension());
+            addRows(rows, r.layer(), "F", r.meanF(), theta.denseDimension());
         }
         return frame(spark, rows, FACTORS);
     }

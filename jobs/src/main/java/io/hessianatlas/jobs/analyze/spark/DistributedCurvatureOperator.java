@@ -9,6 +9,7 @@ import io.hessianatlas.common.hessian.CurvatureProducts;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.BatchWorkspace;
 import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.spectra.SymmetricOperator;
 import io.hessianatlas.jobs.analyze.io.InputBatch;
 import org.apache.spark.api.java.JavaRDD;
@@ -105,14 +106,15 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         INDArray block = Nd4j.create(v, new long[] {d, b}, 'f');
         INDArray[] dirs = new INDArray[depth + 1];
         boolean[] outs = new boolean[depth + 1];
+        ThetaIndex[] theta = new ThetaIndex[depth + 1];
         long offset = 0;
+        // the operator's vector is [θ^l] (one layer) or [θ^1; ...; θ^L] (the network)
         for (int l = 1; l <= depth; l++) {
             if (layer == 0 || layer == l) {
-                int n = net.layer(l).fanOut();
-                int m1 = net.layer(l).fanIn() + 1;
-                dirs[l] = CurvatureProducts.directionBlock(block, offset, n, m1);
+                theta[l] = ThetaIndex.forLayer(net.layer(l).fanOut(), net.layer(l).fanIn());
+                dirs[l] = CurvatureProducts.directionBlock(block, offset, theta[l]);
                 outs[l] = true;
-                offset += (long) n * m1;
+                offset += theta[l].dimension();
             }
         }
         int lowest = layer == 0 ? 1 : layer;
@@ -143,13 +145,12 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         offset = 0;
         for (int l = 1; l <= depth; l++) {
             if (outs[l]) {
-                int n = net.layer(l).fanOut();
-                int m1 = net.layer(l).fanIn() + 1;
+                long size = theta[l].dimension();
                 if (acc[l] != null) {
-                    result.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + (long) n * m1),
-                            org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(CurvatureProducts.thetaColumns(acc[l], n, m1));
+                    result.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(offset, offset + size),
+                            org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(CurvatureProducts.thetaColumns(acc[l], theta[l]));
                 }
-                offset += (long) n * m1;
+                offset += size;
             }
         }
         return result.dup('f').data().asDouble();

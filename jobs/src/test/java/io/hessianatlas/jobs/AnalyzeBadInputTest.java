@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CLI contract on bad usage and bad input (README "Exit codes", DESIGN.md §6): every case runs
+ * The CLI contract on bad usage and bad input (README "Exit codes", docs/design.md §6): every case runs
  * `atlas analyze` through {@link CliRun} and checks
  * <ul>
  *   <li>the exit code (2 for bad usage / bad input);</li>

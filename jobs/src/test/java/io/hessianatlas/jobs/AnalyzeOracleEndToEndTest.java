@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * `atlas analyze` end to end through the CLI on every oracle case (native model + data.jsonl,
  * --format json, local[2]) in both modes: the Parquet tables `layers`, `spectrum` and `samples`
- * read back and compared with the autograd reference under the tolerance rule of DESIGN.md §7
+ * read back and compared with the autograd reference under the tolerance rule of docs/design.md §7
  * (θ-block = GGN_layer / H_layer, KFAC error = rel_fro_error_aug / _hessian, per-sample λ_max =
  * lambda_max_layer_GGN / _H, F = F_layer).
  */

@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class DeterminismTest {
     static final String CASE = "c02_softmax_tanh_6-8-8-4";
-    /** DESIGN.md §7: results independent of the number of partitions to ~1e-10 relative. */
+    /** docs/design.md §7: results independent of the number of partitions to ~1e-10 relative. */
     static final double RELATIVE = 1e-10;
     /** Absolute floor, relative to the scale of the matrix / row / column (zero-in-theory values). */
     static final double SCALE_FACTOR = 1e-12;

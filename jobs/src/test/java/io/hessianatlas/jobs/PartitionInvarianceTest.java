@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * rounding noise, e.g. softmax shift invariance) are compared against the matrix's scale.
  */
 class PartitionInvarianceTest {
-    /** DESIGN.md §7: results independent of the number of partitions to ~1e-10 relative. */
+    /** docs/design.md §7: results independent of the number of partitions to ~1e-10 relative. */
     private static final double RELATIVE = 1e-10;
     /** Absolute floor relative to the column's (or matrix's) largest magnitude. */
     private static final double SCALE_FACTOR = 1e-12;

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * `atlas analyze` on saved Spark ML models (DESIGN.md §6: a MultilayerPerceptronClassificationModel
+ * `atlas analyze` on saved Spark ML models (docs/design.md §6: a MultilayerPerceptronClassificationModel
  * directory, or a PipelineModel ending in one): a tiny MLP [4, 5, 3] trained here on synthetic
  * data, (1) alone on an assembled vector column and (2) behind VectorAssembler + StandardScaler in
  * a Pipeline fitted on raw numeric columns. Each Spark ML run is compared, table by table

@@ -12,7 +12,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * A hidden-layer non-linearity {@code a = f(z)} with its first and second derivatives, applied
  * element-wise to a whole mini-batch {@code (n x B)} in a handful of ND4J ops (never per element).
  *
- * <p>Derivatives (DESIGN.md §1):
+ * <p>Derivatives (docs/design.md §1):
  * <pre>
  *   relu        f = max(z,0)                 f' = [z&gt;0]                  f'' = 0
  *   leaky_relu  f = z (z&gt;0) or s z          f' = 1 or s                   f'' = 0

@@ -9,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The loss J(z^L, y) on the logits z^L, with the output non-linearity folded in (DESIGN.md §1).
+ * The loss J(z^L, y) on the logits z^L, with the output non-linearity folded in (docs/design.md §1).
  * Every method takes a whole mini-batch: logits {@code Z (p x B)} and targets {@code Y (p x B)}
  * (one-hot rows for softmax_cross_entropy), samples as columns.
  *

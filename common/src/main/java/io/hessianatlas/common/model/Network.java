@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * An immutable feed-forward network: layers 1..L chained by fan-in/fan-out, and the loss that
  * takes the logits z^L. The last layer's activation must be identity (its non-linearity belongs
- * to the loss, DESIGN.md §6).
+ * to the loss, docs/design.md §6).
  */
 public final class Network implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -50,7 +50,7 @@ public final class Network implements Serializable {
         return layers;
     }
 
-    /** Layer l, 1-based as in DESIGN.md. */
+    /** Layer l, 1-based as in docs/design.md §1. */
     public DenseLayer layer(int l) {
         return layers.get(l - 1);
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The one tolerance rule of DESIGN.md §7: |x − ref| ≤ 1e-8·|ref| + 1e-10·scale, where scale is
+ * The one tolerance rule of docs/design.md §7: |x − ref| ≤ 1e-8·|ref| + 1e-10·scale, where scale is
  * max|λ| of that matrix for eigenvalues, and the Frobenius norm of the reference for entries and
  * scalars (for per-sample score lists: the Euclidean norm of the list over samples).
  */

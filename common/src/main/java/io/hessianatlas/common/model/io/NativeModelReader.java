@@ -23,7 +23,7 @@ import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
 
 /**
- * Reads a model in the native format (DESIGN.md §6): a directory with
+ * Reads a model in the native format (docs/design.md §6): a directory with
  * <pre>
  *   model.json           {"loss": "softmax_cross_entropy",
  *                         "layers": [{"name": "fc1", "weight": "0.weight", "bias": "0.bias",

@@ -16,7 +16,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The driver-side tables `layers`, `spectrum`, `factors`, `density` and `eigenvectors`
- * (DESIGN.md §6; every column is documented in the README) built from the layer results. Column
+ * (docs/design.md §6; every column is documented in the README) built from the layer results. Column
  * names are stable.
  */
 public final class CurvatureTables {

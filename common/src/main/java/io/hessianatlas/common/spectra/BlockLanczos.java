@@ -34,71 +34,36 @@ public final class BlockLanczos {
     private BlockLanczos() {
     }
 
-    /** The converged (or best) eigenpairs and what they cost. */
-    public static final class Result {
-        private final double[] topValues;
-        private final double[] topResiduals;
-        private final INDArray topVectors;
-        private final double[] bottomValues;
-        private final double[] bottomResiduals;
-        private final int steps;
-        private final int products;
-        private final int krylovDimension;
-        private final boolean converged;
-
-        Result(double[] topValues, double[] topResiduals, INDArray topVectors, double[] bottomValues,
-               double[] bottomResiduals, int steps, int products, int krylovDimension, boolean converged) {
-            this.topValues = topValues;
-            this.topResiduals = topResiduals;
-            this.topVectors = topVectors;
-            this.bottomValues = bottomValues;
-            this.bottomResiduals = bottomResiduals;
-            this.steps = steps;
-            this.products = products;
-            this.krylovDimension = krylovDimension;
-            this.converged = converged;
-        }
-
-        /** The k largest Ritz values, descending. */
+    /**
+     * The converged (or best) eigenpairs and what they cost.
+     *
+     * @param topValues       the k largest Ritz values, descending
+     * @param topResiduals    ‖H y − θ y‖ of each top Ritz pair
+     * @param topVectors      top Ritz vectors as columns {@code (d x k)}, or null when not requested
+     * @param bottomValues    the k smallest Ritz values, ascending (empty unless requested)
+     * @param steps           block steps = calls of the operator = passes over the data
+     * @param products        matrix-vector products = steps · block size
+     */
+    public record Result(double[] topValues, double[] topResiduals, INDArray topVectors, double[] bottomValues,
+                         double[] bottomResiduals, int steps, int products, int krylovDimension, boolean converged) {
+        @Override
         public double[] topValues() {
             return topValues.clone();
         }
 
-        /** ||H y − θ y|| of each top Ritz pair. */
+        @Override
         public double[] topResiduals() {
             return topResiduals.clone();
         }
 
-        /** Top Ritz vectors as columns {@code (d x k)}, or null when not requested. */
-        public INDArray topVectors() {
-            return topVectors;
-        }
-
-        /** The k smallest Ritz values, ascending (empty unless requested). */
+        @Override
         public double[] bottomValues() {
             return bottomValues.clone();
         }
 
+        @Override
         public double[] bottomResiduals() {
             return bottomResiduals.clone();
-        }
-
-        /** Block steps = calls of the operator = passes over the data. */
-        public int steps() {
-            return steps;
-        }
-
-        /** Matrix-vector products = steps · block size. */
-        public int products() {
-            return products;
-        }
-
-        public int krylovDimension() {
-            return krylovDimension;
-        }
-
-        public boolean converged() {
-            return converged;
         }
     }
 
@@ -277,14 +242,7 @@ public final class BlockLanczos {
         return r;
     }
 
-    private static final class Qr {
-        final INDArray q;
-        final INDArray r;
-
-        Qr(INDArray q, INDArray r) {
-            this.q = q;
-            this.r = r;
-        }
+    private record Qr(INDArray q, INDArray r) {
     }
 
     /**

@@ -64,55 +64,24 @@ public final class SafetensorsReader implements Closeable {
             Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
             Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
-    /** One header entry: dtype, shape and byte range relative to the data region. */
-    public static final class TensorInfo {
-        private final String name;
-        private final String dtype;
-        private final long[] shape;
-        private final long begin;
-        private final long end;
-        private final long elements;
-
-        TensorInfo(String name, String dtype, long[] shape, long begin, long end, long elements) {
-            this.name = name;
-            this.dtype = dtype;
-            this.shape = shape;
-            this.begin = begin;
-            this.end = end;
-            this.elements = elements;
-        }
-
-        public String name() {
-            return name;
-        }
-
-        /** The dtype as written in the header, e.g. "F64", "F32", "BF16". */
-        public String dtype() {
-            return dtype;
-        }
-
-        /** A copy of the shape; {@code []} is a scalar. */
+    /**
+     * One header entry: dtype, shape and byte range relative to the data region.
+     *
+     * @param dtype        as written in the header, e.g. "F64", "F32", "BF16"
+     * @param shape        {@code []} is a scalar
+     * @param begin        start of the tensor's bytes, relative to the data region
+     * @param end          end (exclusive) of the tensor's bytes, relative to the data region
+     * @param elementCount product of the shape (1 for a scalar)
+     */
+    public record TensorInfo(String name, String dtype, long[] shape, long begin, long end, long elementCount) {
+        /** A copy of the shape. */
+        @Override
         public long[] shape() {
             return shape.clone();
         }
 
         public int rank() {
             return shape.length;
-        }
-
-        /** Product of the shape (1 for a scalar). */
-        public long elementCount() {
-            return elements;
-        }
-
-        /** Start of the tensor's bytes, relative to the data region. */
-        public long begin() {
-            return begin;
-        }
-
-        /** End (exclusive) of the tensor's bytes, relative to the data region. */
-        public long end() {
-            return end;
         }
 
         @Override
@@ -121,41 +90,21 @@ public final class SafetensorsReader implements Closeable {
         }
     }
 
-    /** A tensor read into float64: {@code data[k]} is element k in row-major order. */
-    public static final class Tensor {
-        private final String name;
-        private final String dtype;
-        private final long[] shape;
-        private final double[] data;
-
-        Tensor(String name, String dtype, long[] shape, double[] data) {
-            this.name = name;
-            this.dtype = dtype;
-            this.shape = shape;
-            this.data = data;
-        }
-
-        public String name() {
-            return name;
-        }
-
-        /** The dtype in the file ("F64" or "F32"); the values are float64 either way. */
-        public String dtype() {
-            return dtype;
-        }
-
+    /**
+     * A tensor read into float64: {@code data[k]} is element k in row-major order.
+     *
+     * @param dtype the dtype in the file ("F64" or "F32"); the values are float64 either way
+     * @param data  the values, row-major, owned by the caller (not shared with the reader)
+     */
+    public record Tensor(String name, String dtype, long[] shape, double[] data) {
         /** A copy of the shape. */
+        @Override
         public long[] shape() {
             return shape.clone();
         }
 
         public int rank() {
             return shape.length;
-        }
-
-        /** The values, row-major. The array is owned by the caller (not shared with the reader). */
-        public double[] data() {
-            return data;
         }
 
         @Override
@@ -450,11 +399,11 @@ public final class SafetensorsReader implements Closeable {
             throw new ModelFormatException(file + ": tensor '" + name + "' has unsupported dtype " + info.dtype
                     + ", expected F64 or F32");
         }
-        if (info.elements > MAX_ELEMENTS) {
-            throw new ModelFormatException(file + ": tensor '" + name + "' has " + info.elements
+        if (info.elementCount > MAX_ELEMENTS) {
+            throw new ModelFormatException(file + ": tensor '" + name + "' has " + info.elementCount
                     + " elements, more than the " + MAX_ELEMENTS + " a Java array can hold");
         }
-        double[] out = new double[(int) info.elements];
+        double[] out = new double[(int) info.elementCount];
         ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(info.end - info.begin, 8)))
                 .order(ByteOrder.LITTLE_ENDIAN);
         long pos = dataStart + info.begin;

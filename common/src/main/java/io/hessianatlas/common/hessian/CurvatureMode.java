@@ -16,14 +16,4 @@ public enum CurvatureMode {
     public String optionName() {
         return name().toLowerCase(Locale.ROOT);
     }
-
-    public static CurvatureMode parse(String s) {
-        String key = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (CurvatureMode m : values()) {
-            if (m.optionName().equals(key)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("unknown mode '" + s + "' (expected ggn or hessian)");
-    }
 }

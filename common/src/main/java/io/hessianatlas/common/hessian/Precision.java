@@ -31,14 +31,4 @@ public enum Precision {
     public String optionName() {
         return name().toLowerCase(Locale.ROOT);
     }
-
-    public static Precision parse(String s) {
-        String key = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
-        for (Precision p : values()) {
-            if (p.optionName().equals(key)) {
-                return p;
-            }
-        }
-        throw new IllegalArgumentException("unknown precision '" + s + "' (expected float64 or float32)");
-    }
 }

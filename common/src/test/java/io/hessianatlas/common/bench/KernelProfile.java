@@ -35,7 +35,7 @@ public final class KernelProfile {
         int b = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int iters = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         long denseBudgetMb = args.length > 2 ? Long.parseLong(args[2]) : 256;
-        Precision precision = args.length > 3 ? Precision.parse(args[3]) : Precision.FLOAT64;
+        Precision precision = args.length > 3 ? Precision.valueOf(args[3].toUpperCase(java.util.Locale.ROOT)) : Precision.FLOAT64;
         NativeRuntime.configure(1);
         int[] w = {784, 256, 128, 10};
         Random r = new Random(1);

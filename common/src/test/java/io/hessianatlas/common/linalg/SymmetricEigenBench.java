@@ -1,21 +1,25 @@
 package io.hessianatlas.common.linalg;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
+
 import io.hessianatlas.common.spectra.DenseSymmetricSpectrum;
 import io.hessianatlas.common.testing.LinalgTestSupport;
 
 /**
- * Micro-benchmark (a main, not a test): µs per call of {@link SymmetricEigen} for n = 10 and 64,
- * eigenvalues only, largest eigenvalue only and full decomposition, over a pool of random
- * symmetric matrices stored back to back in one buffer (as a per-sample hot loop would see them).
- * With {@code --lapack} also one {@link DenseSymmetricSpectrum} (ND4J/LAPACK) call per matrix,
- * for comparison.
+ * Micro-benchmark (a main, not a test): µs per {@link SymmetricEigen#largestEigenvalue} call for
+ * n = 3, 10 and 64 (10 is the per-sample Gram / output block of a 10-class network), over a pool of
+ * random symmetric matrices stored back to back in one buffer (as the per-sample hot loop of
+ * {@code SampleScores} sees them), each size measured {@code repetitions} times (default 3) after
+ * a warm-up. With {@code --lapack} also one {@link DenseSymmetricSpectrum} (ND4J/LAPACK) call per
+ * matrix, for comparison. Production runs C1 only (scripts/lib/launcher.sh, {@code ATLAS_JIT=c1}):
+ * add {@code -XX:TieredStopAtLevel=1} to measure what it runs.
  *
  * <pre>
- * cd /work/main &amp;&amp; mvn -B -q -pl common test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
- * java -cp common/target/test-classes:common/target/classes:$(cat /tmp/cp.txt) \
- *      io.hessianatlas.common.linalg.SymmetricEigenBench [--lapack]
+ * mvn -B -q -o -pl common test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
+ * java [-XX:TieredStopAtLevel=1] -cp common/target/test-classes:common/target/classes:$(cat /tmp/cp.txt) \
+ *      io.hessianatlas.common.linalg.SymmetricEigenBench [repetitions] [--lapack]
  * </pre>
  */
 public final class SymmetricEigenBench {
@@ -31,11 +35,12 @@ public final class SymmetricEigenBench {
     }
 
     public static void main(String[] args) {
-        boolean lapack = args.length > 0 && args[0].equals("--lapack");
+        boolean lapack = Arrays.asList(args).contains("--lapack");
+        int repetitions = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 3;
         System.out.println("SymmetricEigen µs per call (pool of " + POOL + " random symmetric matrices, "
                 + "JIT warmed; " + Runtime.getRuntime().availableProcessors() + " cpus, "
                 + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ")");
-        for (int n : new int[] {10, 64}) {
+        for (int n : new int[] {3, 10, 64}) {
             double[] buffer = new double[POOL * n * n];
             Random rnd = new Random(n);
             for (int p = 0; p < POOL; p++) {
@@ -43,18 +48,10 @@ public final class SymmetricEigenBench {
                 System.arraycopy(a, 0, buffer, p * n * n, n * n);
             }
             SymmetricEigen solver = new SymmetricEigen(n);
-            double[] out = new double[n];
-            double[] vectors = new double[n * n];
             final int size = n;
-            report(n, "eigenvalues (ascending)", p -> {
-                solver.eigenvalues(buffer, p * size * size, size, out, 0);
-                return out[size - 1];
-            });
-            report(n, "largestEigenvalue", p -> solver.largestEigenvalue(buffer, p * size * size, size));
-            report(n, "decompose (values + vectors)", p -> {
-                solver.decompose(buffer, p * size * size, size, out, 0, vectors, 0);
-                return vectors[0];
-            });
+            for (int r = 0; r < repetitions; r++) {
+                report(n, "largestEigenvalue", p -> solver.largestEigenvalue(buffer, p * size * size, size));
+            }
             if (lapack) {
                 report(n, "DenseSymmetricSpectrum.eigenvalues (ND4J/LAPACK)", p -> {
                     double[] m = new double[size * size];

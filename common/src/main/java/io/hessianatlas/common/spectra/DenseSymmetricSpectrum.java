@@ -9,8 +9,8 @@ import io.hessianatlas.common.linalg.LinalgSupport;
 /**
  * Eigen-decomposition of a dense real symmetric matrix (dimension up to a few thousand) by LAPACK
  * {@code dsyev} through ND4J, on a float64 copy of the symmetrised input {@code S = (M + M^T) / 2}.
- * This is the {@code dense} spectrum method of docs/design.md §4; for many tiny matrices use
- * {@link SymmetricEigen} instead (each ND4J call costs 20-30 µs).
+ * This is the {@code dense} spectrum method of docs/design.md §4; the largest eigenvalue of many
+ * tiny matrices comes from {@link SymmetricEigen} instead (each ND4J call costs 20-30 µs).
  *
  * <h2>Conventions</h2>
  * <ul>

@@ -21,7 +21,7 @@ import io.hessianatlas.common.nd4j.ThetaIndex;
  *
  * <h2>Factor eigenvectors</h2>
  * Given as row-major square arrays whose <em>columns</em> are the unit eigenvectors (the layout of
- * {@link DenseSymmetricSpectrum#eigenvectors()} and {@link SymmetricEigen#decompose}): column c of
+ * {@link DenseSymmetricSpectrum#eigenvectors()}): column c of
  * {@code vectorsA} ({@code vectorsA[r * m + c]}) belongs to {@code valuesA[c]}. Factor values may
  * come in any order. Instances are immutable (inputs are copied).
  */

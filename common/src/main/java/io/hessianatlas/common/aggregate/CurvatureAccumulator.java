@@ -1,16 +1,16 @@
 package io.hessianatlas.common.aggregate;
 
-import io.hessianatlas.common.nd4j.BatchWorkspace;
-import io.hessianatlas.common.nd4j.SymmetricRankUpdate;
-import io.hessianatlas.common.nd4j.ThetaIndex;
-import io.hessianatlas.common.model.DenseLayer;
-import io.hessianatlas.common.model.Network;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import io.hessianatlas.common.hessian.BatchCurvature;
 import io.hessianatlas.common.hessian.CurvatureMode;
 import io.hessianatlas.common.hessian.SampleScores;
+import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.BatchWorkspace;
+import io.hessianatlas.common.nd4j.SymmetricRankUpdate;
+import io.hessianatlas.common.nd4j.ThetaIndex;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Accumulates the sums of a {@link CurvaturePlan} over mini-batches inside one task, with every

@@ -3,10 +3,10 @@ package io.hessianatlas.common.aggregate;
 import java.io.Serializable;
 import java.util.Arrays;
 
-import io.hessianatlas.common.model.DenseLayer;
-import io.hessianatlas.common.nd4j.ThetaIndex;
-import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 
 /**
  * What one pass over the data accumulates: the mode, the layers analysed, which of them keep the

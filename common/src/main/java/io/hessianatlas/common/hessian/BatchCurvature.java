@@ -1,9 +1,9 @@
 package io.hessianatlas.common.hessian;
 
 
-import io.hessianatlas.common.nd4j.BatchLayout;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.BatchLayout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

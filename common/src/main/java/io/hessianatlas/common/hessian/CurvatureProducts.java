@@ -1,8 +1,8 @@
 package io.hessianatlas.common.hessian;
 
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.BatchLayout;
 import io.hessianatlas.common.nd4j.ThetaIndex;
-import io.hessianatlas.common.model.Network;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;

@@ -1,10 +1,10 @@
 package io.hessianatlas.common.spectra;
 
+import io.hessianatlas.common.linalg.LinalgSupport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.eigen.Eigen;
 import org.nd4j.linalg.factory.Nd4j;
-import io.hessianatlas.common.linalg.LinalgSupport;
 
 /**
  * Eigen-decomposition of a dense real symmetric matrix (dimension up to a few thousand) by LAPACK

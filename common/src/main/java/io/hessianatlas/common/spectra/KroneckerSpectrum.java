@@ -1,6 +1,7 @@
 package io.hessianatlas.common.spectra;
 
 import java.util.Arrays;
+
 import io.hessianatlas.common.linalg.LinalgSupport;
 import io.hessianatlas.common.nd4j.ThetaIndex;
 

@@ -1,9 +1,9 @@
 package io.hessianatlas.common.spectra;
 
-import io.hessianatlas.common.model.DenseLayer;
-import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.aggregate.LayerCurvatureSums;
 import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.model.DenseLayer;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 
 /**
  * The driver-side result for one layer, computed from its {@link LayerCurvatureSums}

@@ -2,11 +2,11 @@ package io.hessianatlas.common.spectra;
 
 import java.util.Random;
 
+import io.hessianatlas.common.linalg.LinalgSupport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import io.hessianatlas.common.linalg.LinalgSupport;
 
 /**
  * Spectral density of a symmetric operator by stochastic Lanczos quadrature (Ubaru, Chen and

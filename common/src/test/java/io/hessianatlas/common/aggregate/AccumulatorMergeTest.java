@@ -6,19 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 
-import io.hessianatlas.common.nd4j.NativeRuntime;
-import io.hessianatlas.common.linalg.SymmetricEigen;
-import io.hessianatlas.common.model.Network;
-import io.hessianatlas.common.testing.OracleCase;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import io.hessianatlas.common.hessian.BatchCurvature;
 import io.hessianatlas.common.hessian.CurvatureMode;
 import io.hessianatlas.common.hessian.SampleScores;
+import io.hessianatlas.common.linalg.SymmetricEigen;
+import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.testing.OracleCase;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Merge-order invariance: any split of the samples into batches and partitions, merged in any

@@ -6,27 +6,21 @@ import static io.hessianatlas.common.testing.Tolerance.assertScalar;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 
+import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.nd4j.ThetaIndex;
-import io.hessianatlas.common.linalg.SymmetricEigen;
-import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.common.testing.OracleSums;
+import io.hessianatlas.common.testing.ThetaBlocks;
 import io.hessianatlas.common.testing.Tolerance;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import io.hessianatlas.common.hessian.BatchCurvature;
-import io.hessianatlas.common.hessian.CurvatureMode;
-import io.hessianatlas.common.hessian.SampleScores;
-import io.hessianatlas.common.spectra.LayerCurvatureReport;
-import io.hessianatlas.common.testing.ThetaBlocks;
 
 /**
  * Dataset means of every oracle case in both modes, accumulated over batches of 4 samples and

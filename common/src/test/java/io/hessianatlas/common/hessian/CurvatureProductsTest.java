@@ -5,14 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 
+import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.spectra.DenseSymmetricSpectrum;
-import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.testing.OracleCase;
+import io.hessianatlas.common.testing.OracleSums;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,9 +23,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import io.hessianatlas.common.aggregate.CurvaturePlan;
-import io.hessianatlas.common.aggregate.CurvatureSums;
-import io.hessianatlas.common.testing.OracleSums;
 
 /**
  * Matrix-free products on every oracle case in both modes, by applying them to identity blocks:

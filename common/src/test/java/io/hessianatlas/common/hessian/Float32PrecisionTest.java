@@ -7,12 +7,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.aggregate.CurvatureAccumulator;
+import io.hessianatlas.common.aggregate.CurvaturePlan;
+import io.hessianatlas.common.aggregate.CurvatureSums;
+import io.hessianatlas.common.aggregate.LayerCurvatureSums;
 import io.hessianatlas.common.linalg.SymmetricEigen;
 import io.hessianatlas.common.model.Activation;
 import io.hessianatlas.common.model.DenseLayer;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.common.testing.Tolerance;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,11 +28,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import io.hessianatlas.common.aggregate.CurvatureAccumulator;
-import io.hessianatlas.common.aggregate.CurvaturePlan;
-import io.hessianatlas.common.aggregate.CurvatureSums;
-import io.hessianatlas.common.aggregate.LayerCurvatureSums;
-import io.hessianatlas.common.spectra.LayerCurvatureReport;
 
 /**
  * {@link Precision#FLOAT32} against {@link Precision#FLOAT64} (which OraclePerSampleTest and

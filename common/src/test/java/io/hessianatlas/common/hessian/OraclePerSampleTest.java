@@ -1,23 +1,22 @@
 package io.hessianatlas.common.hessian;
 
-import static io.hessianatlas.common.testing.Tolerance.assertEntries;
 import static io.hessianatlas.common.testing.Tolerance.assertClose;
+import static io.hessianatlas.common.testing.Tolerance.assertEntries;
 import static io.hessianatlas.common.testing.Tolerance.norm;
 
-import java.util.ArrayList;
 import java.util.List;
 
-import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.linalg.SymmetricEigen;
-import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.model.Network;
+import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import io.hessianatlas.common.testing.OracleCase;
+import io.hessianatlas.common.testing.ThetaBlocks;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import io.hessianatlas.common.testing.ThetaBlocks;
 
 /**
  * Per-sample quantities of every oracle case in both modes against the autograd reference:

@@ -1,9 +1,9 @@
 package io.hessianatlas.common.spectra;
 
+import io.hessianatlas.common.linalg.LinalgSupport;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import io.hessianatlas.common.linalg.LinalgSupport;
 
 /** A {@link SymmetricOperator} backed by a dense symmetric matrix (tests, small blocks); counts its calls. */
 public final class DenseOperator implements SymmetricOperator {

@@ -1,6 +1,5 @@
 package io.hessianatlas.common.spectra;
 
-import io.hessianatlas.common.testing.LinalgTestSupport;
 import static io.hessianatlas.common.testing.LinalgTestSupport.column;
 import static io.hessianatlas.common.testing.LinalgTestSupport.maxAbs;
 import static io.hessianatlas.common.testing.LinalgTestSupport.randomSymmetric;
@@ -13,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 
+import io.hessianatlas.common.testing.LinalgTestSupport;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

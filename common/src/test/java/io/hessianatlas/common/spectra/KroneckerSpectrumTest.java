@@ -1,6 +1,5 @@
 package io.hessianatlas.common.spectra;
 
-import io.hessianatlas.common.testing.LinalgTestSupport;
 import static io.hessianatlas.common.testing.LinalgTestSupport.kron;
 import static io.hessianatlas.common.testing.LinalgTestSupport.kronVector;
 import static io.hessianatlas.common.testing.LinalgTestSupport.maxAbs;
@@ -16,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 
 import io.hessianatlas.common.nd4j.ThetaIndex;
-
+import io.hessianatlas.common.testing.LinalgTestSupport;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 

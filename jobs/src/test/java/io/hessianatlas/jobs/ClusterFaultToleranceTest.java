@@ -164,6 +164,30 @@ class ClusterFaultToleranceTest {
         }
     }
 
+    /**
+     * Submits `analyze` through SparkSubmit in client mode: a driver JVM named {@code name} (its log is
+     * {@code cluster.log(name)}) and two one-core executors with {@code extraExecutorOptions} added.
+     */
+    private static Process submit(String name, String appName, int maxTaskFailures, String extraExecutorOptions, Path out)
+            throws IOException {
+        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + extraExecutorOptions;
+        List<String> submit = new ArrayList<>(List.of(
+                "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", appName,
+                "--executor-memory", EXECUTOR_MEMORY,
+                "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
+                "--conf", "spark.task.maxFailures=" + maxTaskFailures,
+                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
+                "--conf", "spark.ui.enabled=false",
+                "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
+        submit.addAll(analyzeArgs(out));
+        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
+                DRIVER_LOGGING));
+        driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
+        Path driverLocal = Files.createDirectories(root.resolve("cluster/" + name + "-local"));
+        return cluster.launch(name, driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
+                Map.of("SPARK_LOCAL_DIRS", driverLocal.toString()));
+    }
+
     private static List<String> analyzeArgs(Path out) {
         return List.of("analyze", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
                 "--spectrum", "kronecker", "--partitions", Integer.toString(PARTITIONS));
@@ -173,23 +197,8 @@ class ClusterFaultToleranceTest {
     @Timeout(value = 6, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void anExecutorKilledDuringThePassChangesNothing() throws Exception {
         Path out = root.resolve("out-cluster");
-        Path driverLocal = Files.createDirectories(root.resolve("cluster/driver-local"));
-        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS;
-        List<String> submit = new ArrayList<>(List.of(
-                "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", "cluster-fault-test",
-                "--executor-memory", EXECUTOR_MEMORY,
-                "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
-                "--conf", "spark.task.maxFailures=4",
-                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
-                "--conf", "spark.ui.enabled=false",
-                "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
-        submit.addAll(analyzeArgs(out));
-        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
-                DRIVER_LOGGING));
-        driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
         long t0 = System.nanoTime();
-        Process driver = cluster.launch("driver", driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
-                Map.of("SPARK_LOCAL_DIRS", driverLocal.toString()));
+        Process driver = submit("driver", "cluster-fault-test", 4, "", out);
 
         Kill kill = killAnExecutorDuringThePass(driver, new LogTail(cluster.log("driver")));
         System.out.printf("cluster test: killed executor %s (pid %d) %.1f s after submission, in stage %s, after "
@@ -265,22 +274,8 @@ class ClusterFaultToleranceTest {
     @Timeout(value = 4, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void executorsWithAWrongBlasStopTheRunWithOneLine() throws Exception {
         Path out = root.resolve("out-wrong-blas");
-        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + " -D"
-                + BlasSelfCheck.PERTURB_PROPERTY + "=dgemm";
-        List<String> submit = new ArrayList<>(List.of(
-                "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", "wrong-blas-test",
-                "--executor-memory", EXECUTOR_MEMORY,
-                "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2",
-                "--conf", "spark.task.maxFailures=1",
-                "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
-                "--conf", "spark.ui.enabled=false",
-                "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
-        submit.addAll(analyzeArgs(out));
-        List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
-                DRIVER_LOGGING));
-        driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
-        Process driver = cluster.launch("driver-wrong-blas", driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
-                Map.of("SPARK_LOCAL_DIRS", Files.createDirectories(root.resolve("cluster/driver-wrong-blas-local")).toString()));
+        Process driver = submit("driver-wrong-blas", "wrong-blas-test", 1,
+                " -D" + BlasSelfCheck.PERTURB_PROPERTY + "=dgemm", out);
         if (!driver.waitFor(3, TimeUnit.MINUTES)) {
             driver.destroyForcibly();
             fail("the driver did not stop within 3 minutes; its log ends with:\n" + tail(cluster.log("driver-wrong-blas"), 40));

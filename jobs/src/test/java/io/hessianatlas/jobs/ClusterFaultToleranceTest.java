@@ -168,8 +168,8 @@ class ClusterFaultToleranceTest {
      * Submits `analyze` through SparkSubmit in client mode: a driver JVM named {@code name} (its log is
      * {@code cluster.log(name)}) and two one-core executors with {@code extraExecutorOptions} added.
      */
-    private static Process submit(String name, String appName, int maxTaskFailures, String extraExecutorOptions, Path out)
-            throws IOException {
+    private static Process submit(String name, String appName, int maxTaskFailures, String extraExecutorOptions, Path out,
+                                  String... extraAnalyzeArgs) throws IOException {
         String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + extraExecutorOptions;
         List<String> submit = new ArrayList<>(List.of(
                 "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", appName,
@@ -180,6 +180,7 @@ class ClusterFaultToleranceTest {
                 "--conf", "spark.ui.enabled=false",
                 "--class", "io.hessianatlas.jobs.cli.AtlasCli", appJar.toString()));
         submit.addAll(analyzeArgs(out));
+        submit.addAll(List.of(extraAnalyzeArgs));
         List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
                 DRIVER_LOGGING));
         driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
@@ -198,7 +199,8 @@ class ClusterFaultToleranceTest {
     void anExecutorKilledDuringThePassChangesNothing() throws Exception {
         Path out = root.resolve("out-cluster");
         long t0 = System.nanoTime();
-        Process driver = submit("driver", "cluster-fault-test", 4, "", out);
+        // --verbose keeps the scheduler's task lines, which this test follows, at INFO
+        Process driver = submit("driver", "cluster-fault-test", 4, "", out, "--verbose");
 
         Kill kill = killAnExecutorDuringThePass(driver, new LogTail(cluster.log("driver")));
         System.out.printf("cluster test: killed executor %s (pid %d) %.1f s after submission, in stage %s, after "

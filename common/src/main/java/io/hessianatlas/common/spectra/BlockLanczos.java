@@ -78,6 +78,31 @@ public final class BlockLanczos {
      */
     public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
                                double tolerance, boolean vectors, long seed) {
+        return solve(op, k, bottomToo, blockSize, maxSteps, tolerance, vectors, seed, Progress.NONE);
+    }
+
+    /**
+     * What a caller hears after each block step (= one operator call = one pass over the data in the
+     * distributed operator), for progress lines during long runs.
+     */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (step, maxSteps, worst, converged, wanted) -> { };
+
+        /**
+         * @param step      block steps so far (1-based)
+         * @param maxSteps  the step limit
+         * @param worst     the largest ‖H y − θ y‖ / max|θ| over the wanted Ritz pairs not yet within the
+         *                  tolerance (0 when all are)
+         * @param converged wanted Ritz pairs within the tolerance
+         * @param wanted    wanted Ritz pairs (k, or 2k with the bottom end)
+         */
+        void step(int step, int maxSteps, double worst, int converged, int wanted);
+    }
+
+    /** As {@link #solve(SymmetricOperator, int, boolean, int, int, double, boolean, long)}, reporting each step. */
+    public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
+                               double tolerance, boolean vectors, long seed, Progress progress) {
         long dl = op.dimension();
         if (dl > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("dimension " + dl + " is too large");
@@ -162,6 +187,7 @@ public final class BlockLanczos {
                 }
             }
             converged = ok && kk == k;
+            reportStep(progress, steps, maxSteps, topRes, botRes, scale, tolerance, bottomToo ? 2 * k : k);
             if (converged || next == null || steps >= maxSteps) {
                 cols = dim;
                 break;
@@ -243,6 +269,27 @@ public final class BlockLanczos {
     }
 
     private record Qr(INDArray q, INDArray r) {
+    }
+
+    /** Counts the wanted pairs within the tolerance and the worst relative residual of the others. */
+    private static void reportStep(Progress progress, int step, int maxSteps, double[] top, double[] bottom,
+                                   double scale, double tolerance, int wanted) {
+        if (progress == Progress.NONE) {
+            return;
+        }
+        int ok = 0;
+        double worst = 0;
+        for (double[] residuals : new double[][] {top, bottom}) {
+            for (double r : residuals) {
+                double rel = scale > 0 ? r / scale : r;
+                if (r <= tolerance * scale) {
+                    ok++;
+                } else {
+                    worst = Math.max(worst, rel);
+                }
+            }
+        }
+        progress.step(step, maxSteps, worst, ok, wanted);
     }
 
     /**

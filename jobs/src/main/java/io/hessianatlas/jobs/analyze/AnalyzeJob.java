@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import io.hessianatlas.common.aggregate.CurvaturePlan;
@@ -137,6 +138,14 @@ public final class AnalyzeJob {
             timer.end("pass", sums.count() + " samples, " + pass.persisted().getNumPartitions() + " partitions");
 
             List<LayerResult> results = SpectraStep.run(jsc, batches, network, sums, plan, options);
+            for (LayerResult r : results) {
+                if (!r.converged()) {
+                    warnings.add(String.format(Locale.ROOT, "%s: Lanczos did not converge in %d passes (--lanczos-max-passes "
+                            + "%d): largest relative residual %.2e over --lanczos-tol %.0e; its eigenvalues may be off",
+                            r.label(), r.lanczos().steps(), options.spectra().lanczos().lanczosMaxPasses(),
+                            r.lanczosRelativeResidual(), options.spectra().lanczos().lanczosTol()));
+                }
+            }
             int passes = 1;
             for (LayerResult r : results) {
                 passes += r.lanczosPasses() + r.densityPasses();
@@ -169,8 +178,9 @@ public final class AnalyzeJob {
             for (String w : warnings) {
                 LOG.warn(w);
             }
-            return new AnalyzeResult(options.output().out(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy, phases,
-                    passes, options.spectra().eigenvectors() > 0);
+            return new AnalyzeResult(options.output().out(), options.pass().mode().optionName(),
+                    options.pass().precision().optionName(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy,
+                    phases, passes, options.spectra().eigenvectors() > 0, warnings);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + options.output().out() + " failed: " + e.getMessage(), e);
         } finally {

@@ -142,6 +142,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
         @Option(names = "--network-top-k", paramLabel = "K", description = "Eigenvalues of the whole network (0: --top-k).")
         int networkTopK;
 
+        @Option(names = "--require-converged", arity = "0..1", paramLabel = "BOOL",
+                description = "Exit with code 3 (after writing the tables) when a Lanczos spectrum did not reach "
+                        + "--lanczos-tol within --lanczos-max-passes.")
+        boolean requireConverged;
+
         @Option(names = "--lanczos-tol", paramLabel = "TOL",
                 description = "Lanczos stops when every wanted Ritz pair has ||Hy − θy|| ≤ TOL · max|θ|.")
         double lanczosTol;
@@ -171,7 +176,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         double densityWidth;
 
         AnalyzeOptions.Spectra toOptions() {
-            return new AnalyzeOptions.Spectra(spectrum, topK, denseBudgetMb, eigenvectors, networkTopK,
+            return new AnalyzeOptions.Spectra(spectrum, topK, denseBudgetMb, eigenvectors, networkTopK, requireConverged,
                     new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock),
                     new AnalyzeOptions.Density(density, densityProbes, densitySteps, densityGrid, densityWidth));
         }
@@ -211,6 +216,13 @@ public final class AnalyzeCommand implements Callable<Integer> {
         AnalyzeResult result = AnalyzeJob.run(options);
         spec.commandLine().getOut().println(result.summary());
         spec.commandLine().getOut().flush();
+        List<String> unconverged = result.unconverged();
+        if (options.spectra().requireConverged() && !unconverged.isEmpty()) {
+            spec.commandLine().getErr().println("error: " + String.join(", ", unconverged)
+                    + ": Lanczos did not converge (--require-converged); the tables are written under " + result.out());
+            spec.commandLine().getErr().flush();
+            return AtlasCli.EXIT_UNCONVERGED;
+        }
         return AtlasCli.EXIT_OK;
     }
 

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
 /**
  * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit
  * ({@code --class io.hessianatlas.jobs.cli.AtlasCli}). Exit codes: 0 success, 2 bad usage or bad
- * input (one line on stderr naming the option, file, column or row), 1 any other failure (a native
+ * input (one line on stderr naming the option, file, column or row), 3 a Lanczos spectrum did not
+ * converge under --require-converged (tables written), 1 any other failure (a native
  * BLAS that fails its self-check among them: one line naming the routine, build, core type and
  * workaround).
  */
@@ -24,6 +25,8 @@ public final class AtlasCli implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
+    /** --require-converged and a Lanczos spectrum did not converge (the tables are written). */
+    public static final int EXIT_UNCONVERGED = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -104,11 +104,12 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param denseBudgetMb memory budget of one dense θ-block, MiB
      * @param eigenvectors  leading eigenvectors written per matrix (0: none)
      * @param networkTopK   eigenvalues of the whole network from each end (0 given: topK)
+     * @param requireConverged exit 3 (tables written) when a Lanczos spectrum did not converge
      * @param lanczos       block Lanczos settings
      * @param density       spectral-density settings
      */
     public record Spectra(SpectrumMethod spectrum, int topK, long denseBudgetMb, int eigenvectors, int networkTopK,
-                          Lanczos lanczos, Density density) implements Serializable {
+                          boolean requireConverged, Lanczos lanczos, Density density) implements Serializable {
         public Spectra {
             Objects.requireNonNull(spectrum, "spectrum");
             require(topK > 0, "--top-k: expected a positive integer, got " + topK);

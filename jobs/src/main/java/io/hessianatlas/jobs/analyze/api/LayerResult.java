@@ -50,4 +50,59 @@ public record LayerResult(int layer, String name, LayerCurvatureReport report, l
         }
         return report == null ? null : report.kfacOverlap();
     }
+
+    /** "layer l", or "network" for layer 0: how messages name the matrix. */
+    public String label() {
+        return layer == 0 ? "network" : "layer " + layer;
+    }
+
+    /** Whether the spectrum is final: false only for a Lanczos run that stopped before --lanczos-tol. */
+    public boolean converged() {
+        return lanczos == null || lanczos.converged();
+    }
+
+    /** The largest Lanczos residual ‖H y − θ y‖ relative to max|θ|, or null without Lanczos. */
+    public Double lanczosRelativeResidual() {
+        if (lanczos == null) {
+            return null;
+        }
+        double scale = 0;
+        double worst = 0;
+        for (double[] values : new double[][] {lanczos.topValues(), lanczos.bottomValues()}) {
+            for (double v : values) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+        }
+        for (double[] residuals : new double[][] {lanczos.topResiduals(), lanczos.bottomResiduals()}) {
+            for (double r : residuals) {
+                worst = Math.max(worst, r);
+            }
+        }
+        return scale > 0 ? worst / scale : worst;
+    }
+
+    /**
+     * Negative eigenvalues among those computed: all of a dense H, the reported Ritz values (top and
+     * bottom), or the reported eigenvalues of A⊗G; null when there are none.
+     */
+    public Integer negativeEigenvalues() {
+        double[] values;
+        if (lanczos != null) {
+            double[] top = lanczos.topValues();
+            double[] bottom = lanczos.bottomValues();
+            values = java.util.stream.DoubleStream.concat(java.util.Arrays.stream(top), java.util.Arrays.stream(bottom))
+                    .toArray();
+        } else if (report == null) {
+            return null;
+        } else {
+            values = report.isDense() ? report.eigenvaluesH() : report.kroneckerEigenvalues();
+        }
+        int n = 0;
+        for (double v : values) {
+            if (v < 0) {
+                n++;
+            }
+        }
+        return n;
+    }
 }

@@ -2,6 +2,7 @@ package io.hessianatlas.jobs.analyze.spark;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
@@ -12,6 +13,7 @@ import io.hessianatlas.common.spectra.BlockLanczos;
 import io.hessianatlas.common.spectra.KfacComparison;
 import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.common.spectra.StochasticLanczosQuadrature;
+import io.hessianatlas.common.spectra.SymmetricOperator;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.LayerResult;
 import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
@@ -19,6 +21,7 @@ import io.hessianatlas.jobs.analyze.io.InputBatch;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +57,7 @@ public final class SpectraStep {
             Double overlap = null;
             DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
             if (lanczos) {
-                res = lanczos(op, o.spectra().topK(), o, exact);
+                res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -70,7 +73,8 @@ public final class SpectraStep {
             int densityPasses = 0;
             if (o.spectra().density().density()) {
                 int before = op.passes();
-                quad = StochasticLanczosQuadrature.run(op, o.spectra().density().densityProbes(), o.spectra().density().densitySteps(), o.input().seed());
+                quad = StochasticLanczosQuadrature.run(densityProgress(op, "layer " + l, o), o.spectra().density().densityProbes(),
+                        o.spectra().density().densitySteps(), o.input().seed());
                 density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
                 densityPasses = op.passes() - before;
                 LOG.info(String.format("layer %d: density from %d probes in %d passes", l, o.spectra().density().densityProbes(), densityPasses));
@@ -85,7 +89,7 @@ public final class SpectraStep {
                                              Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
         DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
-        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact);
+        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network");
         int lanczosPasses = op.passes();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                 res.topValues().length, res.steps(), res.products(), maxResidual(res),
@@ -93,7 +97,8 @@ public final class SpectraStep {
         StochasticLanczosQuadrature.Quadrature quad = null;
         double[][] density = null;
         if (o.spectra().density().density()) {
-            quad = StochasticLanczosQuadrature.run(op, o.spectra().density().densityProbes(), o.spectra().density().densitySteps(), o.input().seed());
+            quad = StochasticLanczosQuadrature.run(densityProgress(op, "network", o), o.spectra().density().densityProbes(),
+                    o.spectra().density().densitySteps(), o.input().seed());
             density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
         }
         double trace = 0;
@@ -111,11 +116,67 @@ public final class SpectraStep {
     }
 
     private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o,
-                                               boolean exact) {
+                                               boolean exact, String what) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
-        int block = o.spectra().lanczos().lanczosBlock() > 0 ? o.spectra().lanczos().lanczosBlock() : k;
-        return BlockLanczos.solve(op, k, exact, block, o.spectra().lanczos().lanczosMaxPasses(), o.spectra().lanczos().lanczosTol(), true, o.input().seed());
+        AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
+        int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
+        return BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true, o.input().seed(),
+                new LanczosProgressLog(what, lz.lanczosTol()));
+    }
+
+    /**
+     * One INFO line per Lanczos pass: the matrix, the pass, how many wanted Ritz pairs have converged,
+     * the largest relative residual of the others, and an estimate of the passes left from the last
+     * two residuals (geometric convergence assumed).
+     */
+    private static final class LanczosProgressLog implements BlockLanczos.Progress {
+        private final String what;
+        private final double tolerance;
+        private double previous = Double.NaN;
+
+        LanczosProgressLog(String what, double tolerance) {
+            this.what = what;
+            this.tolerance = tolerance;
+        }
+
+        @Override
+        public void step(int step, int maxSteps, double worst, int converged, int wanted) {
+            String left;
+            if (worst == 0) {
+                left = "all converged";
+            } else if (previous > worst) {
+                double passes = Math.log(tolerance / worst) / Math.log(worst / previous);
+                left = passes < maxSteps - step ? String.format(Locale.ROOT, "about %d more pass(es)", (long) Math.ceil(passes))
+                        : "not within --lanczos-max-passes at this rate";
+            } else {
+                left = "passes left unknown";
+            }
+            LOG.info(String.format(Locale.ROOT, "%s: lanczos pass %d/%d, %d of %d Ritz pairs converged, largest "
+                    + "relative residual %.2e (tol %.0e), %s", what, step, maxSteps, converged, wanted, worst, tolerance, left));
+            previous = worst;
+        }
+    }
+
+    /** The operator, with one INFO line per density (SLQ) pass: the matrix and the pass of the total. */
+    private static SymmetricOperator densityProgress(SymmetricOperator op, String what, AnalyzeOptions o) {
+        int total = o.spectra().density().densitySteps();
+        return new SymmetricOperator() {
+            private int pass;
+
+            @Override
+            public long dimension() {
+                return op.dimension();
+            }
+
+            @Override
+            public INDArray apply(INDArray block) {
+                INDArray r = op.apply(block);
+                pass++;
+                LOG.info(String.format(Locale.ROOT, "%s: density pass %d/%d", what, pass, total));
+                return r;
+            }
+        };
     }
 
     /** Whether every reported Ritz value (top and bottom) is exactly 0. */

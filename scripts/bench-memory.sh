@@ -13,7 +13,7 @@ MASTER="${2:-local[2]}"
 WORK="$ATLAS_ROOT/target/bench/memory-$SAMPLES"
 atlas_ensure_built --tools
 if [[ ! -d "$WORK/data.parquet" ]]; then
-  ATLAS_JAVA_OPTS="-Xmx2g" atlas_test_java_command io.hessianatlas.jobs.bench.SyntheticWorkload
+  ATLAS_JAVA_OPTS="-Xmx2g" atlas_java_command --tools io.hessianatlas.jobs.bench.SyntheticWorkload
   "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,10 11 32 "$MASTER"
 fi
 rm -rf "$WORK/out"

@@ -16,7 +16,7 @@ WORK="$ATLAS_ROOT/target/bench/mnist-like-$SAMPLES"
 export ATLAS_JAVA_OPTS="${ATLAS_JAVA_OPTS:--Xmx4g}"
 atlas_ensure_built --tools
 if [[ ! -d "$WORK/data.parquet" ]]; then
-  atlas_test_java_command io.hessianatlas.jobs.bench.SyntheticWorkload
+  atlas_java_command --tools io.hessianatlas.jobs.bench.SyntheticWorkload
   "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "$MASTER"
 fi
 rm -rf "$WORK/out"

@@ -25,11 +25,11 @@ export ATLAS_JAVA_OPTS="${ATLAS_JAVA_OPTS:--Xmx4g}"
 atlas_ensure_built --tools
 
 echo "== kernels (one thread)"
-atlas_test_java_command io.hessianatlas.jobs.bench.KernelBenchmark
+atlas_java_command --tools io.hessianatlas.jobs.bench.KernelBenchmark
 "${ATLAS_JAVA_CMD[@]}" "$OUT/kernels.json" 2>/dev/null | grep -v '^HAVE_'
 
 if [[ ! -d "$WORK/data.parquet" ]]; then
-  atlas_test_java_command io.hessianatlas.jobs.bench.SyntheticWorkload
+  atlas_java_command --tools io.hessianatlas.jobs.bench.SyntheticWorkload
   "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "local[2]" >/dev/null 2>&1
 fi
 

@@ -25,7 +25,7 @@ if [[ -d "$MODEL" ]]; then
   echo "demo: reusing the trained model $MODEL (delete it to retrain)"
 else
   echo "demo: training a 64-32-10 MLP with Spark ML on $DATA ($MASTER)..."
-  atlas_test_java_command io.hessianatlas.jobs.demo.TrainDigitsModel
+  atlas_java_command --tools io.hessianatlas.jobs.demo.TrainDigitsModel
   # Spark ML's netlib probes for a system libblas.so.3 and says so on stderr when there is none
   # (it then uses its Java BLAS, which is all this small network needs): keep that line out.
   "${ATLAS_JAVA_CMD[@]}" "$DATA" "$MODEL" "$MASTER" 2> >(grep --line-buffered -v '^netlib-blas: ' >&2)

@@ -14,7 +14,7 @@ atlas_ensure_built --tools
 demo=0
 args=()
 for a in "$@"; do if [[ "$a" == "--demo" ]]; then demo=1; else args+=("$a"); fi; done
-atlas_test_java_command io.hessianatlas.jobs.testing.GoldenOutputs
+atlas_java_command --tools io.hessianatlas.jobs.testing.GoldenOutputs
 "${ATLAS_JAVA_CMD[@]}" "${args[@]}"
 if [[ "${args[0]:-}" == "record" && $demo == 1 ]]; then
   scripts/demo.sh >/dev/null

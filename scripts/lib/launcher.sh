@@ -4,8 +4,10 @@
 #                                  and its classpath file exist and are newer than every source;
 #                                  --tools: also the test sources (benchmarks, demo trainer); sets
 #                                  ATLAS_JAR and ATLAS_CP_FILE.
-#   atlas_java_command MAIN_CLASS  sets the array ATLAS_JAVA_CMD: java with the options Spark needs on
-#                                  Java 17 and the full local classpath (Spark included), then MAIN_CLASS;
+#   atlas_java_command [--tools] MAIN_CLASS
+#                                  sets the array ATLAS_JAVA_CMD: java with the options Spark needs on
+#                                  Java 17 and the full local classpath (Spark included; --tools: jobs'
+#                                  test classes and test classpath in front), then MAIN_CLASS;
 #                                  exports SPARK_LOCAL_IP (default 127.0.0.1: local runs stay on loopback);
 #                                  unsets an empty OPENBLAS_CORETYPE (atlas_openblas_coretype).
 # Environment: ATLAS_JAVA_OPTS (default -Xmx4g), ATLAS_JAVACPP_CACHE (ND4J's native library cache),
@@ -82,21 +84,14 @@ atlas_ensure_built() {
   fi
 }
 
-# atlas_test_java_command MAIN_CLASS: as atlas_java_command, for a main class in jobs' test sources
-# (jobs/target/test-classes and the test classpath in front).
-atlas_test_java_command() {
-  atlas_java_command "$1"
-  local cp="$ATLAS_ROOT/jobs/target/test-classes:$(cat "$ATLAS_ROOT/jobs/target/classpath-test.txt")"
-  local i
-  for i in "${!ATLAS_JAVA_CMD[@]}"; do
-    if [[ "${ATLAS_JAVA_CMD[$i]}" == "-cp" ]]; then
-      ATLAS_JAVA_CMD[$((i + 1))]="$cp:${ATLAS_JAVA_CMD[$((i + 1))]}"
-    fi
-  done
-}
-
 atlas_java_command() {
   local opens=("${ATLAS_JAVA17_OPENS[@]}")
+  # --tools: a main class in jobs' test sources (benchmarks, demo trainer, golden outputs)
+  local cp="$ATLAS_JAR:$(cat "$ATLAS_CP_FILE")"
+  if [[ "$1" == "--tools" ]]; then
+    cp="$ATLAS_ROOT/jobs/target/test-classes:$(cat "$ATLAS_ROOT/jobs/target/classpath-test.txt"):$cp"
+    shift
+  fi
   atlas_openblas_coretype
   export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
   # ND4J allocates a fresh off-heap buffer per op result outside the per-batch workspace (driver
@@ -121,5 +116,5 @@ atlas_java_command() {
     -Dorg.bytedeco.javacpp.maxbytes="${ATLAS_OFFHEAP_MAX:-3G}"
     -Dlog4j2.configurationFile="$ATLAS_ROOT/conf/log4j2.properties"
     -Dspark.ui.enabled=false -Dspark.ui.showConsoleProgress=true -Dspark.sql.debug.maxToStringFields=1000
-    -cp "$ATLAS_JAR:$(cat "$ATLAS_CP_FILE")" "$1")
+    -cp "$cp" "$1")
 }

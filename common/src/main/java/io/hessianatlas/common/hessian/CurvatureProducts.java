@@ -209,11 +209,6 @@ public final class CurvatureProducts {
         return theta.matrices(v, offset);
     }
 
-    /** The same for a layer with n outputs and m1 = m + 1 columns of [W b]. */
-    public static INDArray directionBlock(INDArray v, long offset, int n, int m1) {
-        return directionBlock(v, offset, ThetaIndex.forLayer(n, m1 - 1));
-    }
-
     /**
      * The inverse of {@link #directionBlock}: {@code (b n x (m+1))} → {@code (d x b)}, θ per direction
      * ({@link ThetaIndex#thetaColumns}).

@@ -65,6 +65,18 @@ public final class BlockLanczos {
         public double[] bottomResiduals() {
             return bottomResiduals.clone();
         }
+
+        /** The largest ‖H y − θ y‖ over the reported Ritz pairs (top and bottom). */
+        public double maxResidual() {
+            double m = 0;
+            for (double r : topResiduals) {
+                m = Math.max(m, r);
+            }
+            for (double r : bottomResiduals) {
+                m = Math.max(m, r);
+            }
+            return m;
+        }
     }
 
     /**

@@ -129,11 +129,13 @@ final class DefaultsFile {
             return null;
         }
         String key = key(o);
-        Origin origin = origins.containsKey(COMMAND_PREFIX + key) ? origins.get(COMMAND_PREFIX + key) : origins.get(key);
+        // picocli's provider looks up the command-qualified key first
+        String setKey = origins.containsKey(COMMAND_PREFIX + key) ? COMMAND_PREFIX + key : key;
+        Origin origin = origins.get(setKey);
         if (origin == null) {
             return null;
         }
-        String value = values.getProperty(origins.containsKey(COMMAND_PREFIX + key) ? COMMAND_PREFIX + key : key);
+        String value = values.getProperty(setKey);
         if (ex.getValue() != null && !ex.getValue().equals(value)) {
             return null;   // the bad value came from the command line
         }

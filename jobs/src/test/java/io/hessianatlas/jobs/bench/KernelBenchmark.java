@@ -27,6 +27,7 @@ import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.BatchWorkspace;
 import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.nd4j.ThetaIndex;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -133,7 +134,7 @@ public final class KernelBenchmark {
         INDArray v = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 1);
         INDArray[] dirs = new INDArray[3];
         boolean[] outs = new boolean[3];
-        dirs[1] = CurvatureProducts.directionBlock(v, 0, fanOut, m1);
+        dirs[1] = CurvatureProducts.directionBlock(v, 0, ThetaIndex.forLayer(fanOut, m1 - 1));
         outs[1] = true;
         double flopsD = 2.0 * b * (2.0 * fanOut * m1 + 2.0 * OUTPUT * fanOut);
         double tD = time(() -> {
@@ -145,7 +146,7 @@ public final class KernelBenchmark {
         // (d') the same product for a block of 20 vectors, as Lanczos uses it
         INDArray v20 = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 20);
         INDArray[] dirs20 = new INDArray[3];
-        dirs20[1] = CurvatureProducts.directionBlock(v20, 0, fanOut, m1);
+        dirs20[1] = CurvatureProducts.directionBlock(v20, 0, ThetaIndex.forLayer(fanOut, m1 - 1));
         double tD20 = time(() -> {
             try (MemoryWorkspace ignored = BatchWorkspace.open()) {
                 CurvatureProducts.apply(fw, dirs20, outs, 20, false);

@@ -75,6 +75,11 @@ public final class GoldenOutputs {
             OutputTables reader = new OutputTables(spark);
             for (Path run : runs.filter(p -> Files.isRegularFile(p.resolve("_SUCCESS"))).sorted().toList()) {
                 Path other = b.resolve(run.getFileName().toString());
+                if (!Files.isRegularFile(other.resolve("_SUCCESS"))) {
+                    differences++;
+                    System.out.println("DIFF " + run.getFileName() + ": no finished run of that name in " + b);
+                    continue;
+                }
                 for (String table : OutputTables.present(run)) {
                     tables++;
                     try {

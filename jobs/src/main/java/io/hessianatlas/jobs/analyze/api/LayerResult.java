@@ -67,17 +67,12 @@ public record LayerResult(int layer, String name, LayerCurvatureReport report, l
             return null;
         }
         double scale = 0;
-        double worst = 0;
         for (double[] values : new double[][] {lanczos.topValues(), lanczos.bottomValues()}) {
             for (double v : values) {
                 scale = Math.max(scale, Math.abs(v));
             }
         }
-        for (double[] residuals : new double[][] {lanczos.topResiduals(), lanczos.bottomResiduals()}) {
-            for (double r : residuals) {
-                worst = Math.max(worst, r);
-            }
-        }
+        double worst = lanczos.maxResidual();
         return scale > 0 ? worst / scale : worst;
     }
 

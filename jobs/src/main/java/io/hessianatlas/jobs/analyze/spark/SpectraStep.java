@@ -66,7 +66,7 @@ public final class SpectraStep {
                 overlap = allZero(res) ? null : KfacComparison.subspaceOverlap(
                         res.topVectors().dup('c').data().asDouble(), report.kroneckerTop(k).vectors(), d, k);
                 LOG.info(String.format("layer %d: lanczos top-%d in %d passes (%d products), max residual %.2e%s", l, k,
-                        res.steps(), res.products(), maxResidual(res), res.converged() ? "" : " (not converged)"));
+                        res.steps(), res.products(), res.maxResidual(), res.converged() ? "" : " (not converged)"));
             }
             StochasticLanczosQuadrature.Quadrature quad = null;
             double[][] density = null;
@@ -92,7 +92,7 @@ public final class SpectraStep {
         BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network");
         int lanczosPasses = op.passes();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
-                res.topValues().length, res.steps(), res.products(), maxResidual(res),
+                res.topValues().length, res.steps(), res.products(), res.maxResidual(),
                 res.converged() ? "" : " (not converged)"));
         StochasticLanczosQuadrature.Quadrature quad = null;
         double[][] density = null;
@@ -192,16 +192,5 @@ public final class SpectraStep {
             }
         }
         return true;
-    }
-
-    private static double maxResidual(BlockLanczos.Result r) {
-        double m = 0;
-        for (double v : r.topResiduals()) {
-            m = Math.max(m, v);
-        }
-        for (double v : r.bottomResiduals()) {
-            m = Math.max(m, v);
-        }
-        return m;
     }
 }

@@ -11,6 +11,7 @@ import io.hessianatlas.common.nd4j.ThetaIndex;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Accumulates the sums of a {@link CurvaturePlan} over mini-batches inside one task, with every
@@ -25,7 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   Σ F             += U Uᵀ, U = ã ⊗ δ              ((m+1)n x B)
  *   Σ g             += δ Ãᵀ                          (n x (m+1)), θ = its column-major vec
  * </pre>
- * θ indices are those of {@link ThetaIndex}. Not thread-safe; one instance per task.
+ * θ indices are those of {@link ThetaIndex}. With per-class sums ({@link CurvaturePlan#withClasses})
+ * it holds one accumulator per class under the plan's per-class plan and adds each class's samples
+ * to it as well. Not thread-safe; one instance per task.
  */
 public final class CurvatureAccumulator {
     private final Network network;
@@ -38,8 +41,10 @@ public final class CurvatureAccumulator {
     private final INDArray[] sumGradMatrix; // (n x (m+1)): Σ δ ãᵀ
     private final double[] sumTrace;
     private final INDArray[][] scratch;      // float32 batches: [layer][A, G, grad] per-batch products
+    private final CurvatureAccumulator[] classes;   // [class] with per-class sums, else null
     private long count;
     private double lossSum;
+    private long labelled;
     private long correct;
 
     public CurvatureAccumulator(Network network, CurvaturePlan plan) {
@@ -54,6 +59,14 @@ public final class CurvatureAccumulator {
         sumGradMatrix = new INDArray[k];
         sumTrace = new double[k];
         scratch = new INDArray[k][3];
+        if (plan.perClass() != null) {
+            classes = new CurvatureAccumulator[plan.classCount()];
+            for (int c = 0; c < classes.length; c++) {
+                classes[c] = new CurvatureAccumulator(network, plan.perClass());
+            }
+        } else {
+            classes = null;
+        }
         for (int i = 0; i < k; i++) {
             ThetaIndex theta = theta(layers[i]);
             long m1 = theta.augmentedFanIn();
@@ -76,44 +89,91 @@ public final class CurvatureAccumulator {
     }
 
     /**
-     * Adds one batch. {@code labels} are the class indices (for accuracy; null for other losses).
+     * Adds one batch, and with per-class sums each run of equal labels to that class's sums (a
+     * batch ordered by label is one run per class, so one GEMM per class and sum).
+     *
+     * @param labels the class of each sample, -1 where the label names none ({@link
+     *               io.hessianatlas.common.model.Loss#classCount}); null when labels are not classes
      * @param scores the batch's scores over exactly this plan's layers (traces are taken from them)
      */
     public void add(BatchCurvature batch, SampleScores scores, int[] labels) {
+        addSamples(batch, scores, labels, 0, batch.batchSize());
+        if (classes == null) {
+            return;
+        }
+        if (labels == null) {
+            throw new IllegalArgumentException("per-class sums need the class of every sample");
+        }
+        for (int from = 0, to; from < labels.length; from = to) {
+            to = from + 1;
+            while (to < labels.length && labels[to] == labels[from]) {
+                to++;
+            }
+            if (labels[from] >= 0) {
+                classes[labels[from]].addSamples(batch, scores, labels, from, to);
+            }
+        }
+    }
+
+    /** Adds the batch's samples {@code from..to-1} (a column range of every batch array). */
+    private void addSamples(BatchCurvature batch, SampleScores scores, int[] labels, int from, int to) {
         if (batch.mode() != plan.mode()) {
             throw new IllegalArgumentException("batch mode " + batch.mode() + " differs from plan mode " + plan.mode());
         }
-        int b = batch.batchSize();
+        boolean whole = from == 0 && to == batch.batchSize();
+        int b = to - from;
         int p = network.outputSize();
         count += b;
-        for (int s = 0; s < b; s++) {
+        for (int s = from; s < to; s++) {
             lossSum += scores.loss(s);
-            if (labels != null && scores.predictedClass(s) == labels[s]) {
-                correct++;
+            if (labels != null && labels[s] >= 0) {
+                labelled++;
+                if (scores.predictedClass(s) == labels[s]) {
+                    correct++;
+                }
             }
         }
         for (int i = 0; i < layers.length; i++) {
             int l = layers[i];
             ThetaIndex theta = theta(l);
             long n = theta.fanOut();
-            INDArray aug = batch.augmentedInput(l);
-            INDArray delta = batch.delta(l);
+            INDArray aug = sampleColumns(batch.augmentedInput(l), from, to, 1, whole);
+            INDArray delta = sampleColumns(batch.delta(l), from, to, 1, whole);
             addGram(aug, sumA[i], i, 0);
             addProduct(delta, false, aug, true, sumGradMatrix[i], i, 2);
             if (batch.mode() == CurvatureMode.GGN) {
-                addGram(batch.factorRows(l).transpose(), sumG[i], i, 1);                       // C (n x pB)
+                // C (n x pB) held as its rows (pB x n): sample s owns rows s·p .. s·p + p - 1
+                INDArray rows = whole ? batch.factorRows(l)
+                        : batch.factorRows(l).get(NDArrayIndex.interval((long) from * p, (long) to * p), NDArrayIndex.all()).dup('c');
+                addGram(rows.transpose(), sumG[i], i, 1);
             } else {
-                sumG[i].addi(toDouble(batch.exactCurvature(l)).reshape('c', n, b, n).sum(1));
+                INDArray q = sampleColumns(batch.exactCurvature(l), from, to, (int) n, whole);      // (n x nB)
+                sumG[i].addi(toDouble(q).reshape('c', n, b, n).sum(1));
             }
-            sumTrace[i] += scores.traceSum(i);
+            for (int s = from; s < to; s++) {
+                sumTrace[i] += scores.trace(i, s);
+            }
             if (sumHr[i] != null) {
-                addThetaBlocks(aug, batch.perSampleCurvature(l), sumHr[i]);
+                INDArray q = batch.perSampleCurvature(l);                                           // (B x n x n)
+                addThetaBlocks(aug, whole ? q : q.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all())
+                        .dup('c'), sumHr[i]);
             }
             if (sumF[i] != null) {
                 INDArray u = theta.outerProductColumns(toDouble(aug), toDouble(delta));                 // (d x B)
                 Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
             }
         }
+    }
+
+    /**
+     * Samples {@code from..to-1} of a sample-major {@code (r x kB)} batch array (k columns per
+     * sample), packed in the array's order; the array itself when that is the whole batch.
+     */
+    private static INDArray sampleColumns(INDArray x, int from, int to, int k, boolean whole) {
+        if (whole) {
+            return x;
+        }
+        return x.get(NDArrayIndex.all(), NDArrayIndex.interval((long) from * k, (long) to * k)).dup(x.ordering());
     }
 
     /**
@@ -203,6 +263,13 @@ public final class CurvatureAccumulator {
             SymmetricRankUpdate.symmetrize(g, theta.fanOut());
             out[i] = new LayerCurvatureSums(layers[i], layer.fanIn(), layer.fanOut(), count, a, g, h, f, grad, sumTrace[i]);
         }
-        return new CurvatureSums(count, lossSum, correct, out);
+        CurvatureSums[] classSums = null;
+        if (classes != null) {
+            classSums = new CurvatureSums[classes.length];
+            for (int c = 0; c < classes.length; c++) {
+                classSums[c] = classes[c].toSums();
+            }
+        }
+        return new CurvatureSums(count, lossSum, labelled, correct, out, classSums);
     }
 }

@@ -23,12 +23,18 @@ public final class CurvaturePlan implements Serializable {
     private final int[] layers;
     private final boolean[] dense;   // indexed by layer number (1..L)
     private final boolean empiricalFisher;
+    /** The per-class sums' plan (same layers, no F, dense where it fits), or null without --by-class. */
+    private final CurvaturePlan perClass;
+    private final int classCount;
 
-    private CurvaturePlan(CurvatureMode mode, int[] layers, boolean[] dense, boolean empiricalFisher) {
+    private CurvaturePlan(CurvatureMode mode, int[] layers, boolean[] dense, boolean empiricalFisher,
+                          CurvaturePlan perClass, int classCount) {
         this.mode = mode;
         this.layers = layers;
         this.dense = dense;
         this.empiricalFisher = empiricalFisher;
+        this.perClass = perClass;
+        this.classCount = classCount;
     }
 
     /**
@@ -48,7 +54,55 @@ public final class CurvaturePlan implements Serializable {
             }
             dense[l] = forceDense || denseBytes(network.layer(l)) <= denseBudgetBytes;
         }
-        return new CurvaturePlan(mode, chosen, dense, empiricalFisher);
+        return new CurvaturePlan(mode, chosen, dense, empiricalFisher, null, 0);
+    }
+
+    /**
+     * This plan with per-class sums for {@code classCount} classes: every class keeps Σ ã ãᵀ, Σ Q,
+     * Σ g and the trace of every layer (their bytes: {@link #perClassFactorBytes}), and a layer's
+     * dense block where this plan keeps one and, going up from the lowest layer, the classes'
+     * blocks still fit in {@code budgetBytes} beside the factors (C · 8d² bytes each). No F per class.
+     *
+     * @throws IllegalArgumentException when the factors alone exceed the budget (message names both)
+     */
+    public CurvaturePlan withClasses(Network network, int classCount, long budgetBytes) {
+        if (classCount < 1) {
+            throw new IllegalArgumentException("per-class sums need at least one class, got " + classCount);
+        }
+        long used = perClassFactorBytes(network, layers, classCount);
+        if (used > budgetBytes) {
+            throw new IllegalArgumentException("the per-class factors of " + classCount + " classes need "
+                    + mib(used) + " MiB, over the budget of " + mib(budgetBytes) + " MiB");
+        }
+        boolean[] classDense = new boolean[dense.length];
+        for (int l : layers) {
+            long block = classCount * denseBytes(network.layer(l));
+            if (dense[l] && used + block <= budgetBytes) {
+                classDense[l] = true;
+                used += block;
+            }
+        }
+        CurvaturePlan classes = new CurvaturePlan(mode, layers, classDense, false, null, 0);
+        return new CurvaturePlan(mode, layers, dense, empiricalFisher, classes, classCount);
+    }
+
+    /**
+     * Bytes of the per-class sums without dense blocks: C · 8 ((m+1)² + n² + (m+1) n) over the
+     * layers, the same again in each task's float64 accumulators and its partition's sums.
+     */
+    public static long perClassFactorBytes(Network network, int[] layers, int classCount) {
+        long bytes = 0;
+        for (int l : layers) {
+            ThetaIndex theta = ThetaIndex.forLayer(network.layer(l).fanOut(), network.layer(l).fanIn());
+            long m1 = theta.augmentedFanIn();
+            long n = theta.fanOut();
+            bytes += (m1 * m1 + n * n + m1 * n) * DOUBLE_BYTES;
+        }
+        return bytes * classCount;
+    }
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
     }
 
     /** Bytes of one float64 dense θ-block of the layer: 8 ((m+1) n)². */
@@ -88,5 +142,15 @@ public final class CurvaturePlan implements Serializable {
 
     public boolean empiricalFisherRequested() {
         return empiricalFisher;
+    }
+
+    /** Classes with per-class sums (0 = none, the default). */
+    public int classCount() {
+        return classCount;
+    }
+
+    /** The plan of each class's sums, or null when there are none. */
+    public CurvaturePlan perClass() {
+        return perClass;
     }
 }

@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * is one contiguous block), exact Q^l is {@code (n_l x n_l B)}. Layers below {@code lowestLayer} are
  * not back-propagated.
  *
- * <p>Instances are immutable results; they hold ND4J arrays and must not leave the thread/task
+ * <p>Instances are results (the per-sample Q is made on first use and kept); they hold ND4J arrays and must not leave the thread/task
  * that made them.
  */
 public final class BatchCurvature {
@@ -31,12 +31,14 @@ public final class BatchCurvature {
     private final CurvatureMode mode;
     private final INDArray[] factors;         // ggn: [l] = C^lᵀ rows (pB x n_l), see factorRows
     private final INDArray[] exactQ;          // hessian: [l] = Q^l (n_l x n_l B)
+    private final INDArray[] perSample;       // [l] = perSampleCurvature(l) once asked for
 
     private BatchCurvature(BatchForward forward, CurvatureMode mode, INDArray[] factors, INDArray[] exactQ) {
         this.forward = forward;
         this.mode = mode;
         this.factors = factors;
         this.exactQ = exactQ;
+        this.perSample = new INDArray[forward.network.depth() + 1];
     }
 
     /**
@@ -215,10 +217,17 @@ public final class BatchCurvature {
 
     /**
      * Per-sample Q^l of the mode as a rank-3 array {@code (B x n_l x n_l)}: C_s C_s^T in ggn mode,
-     * the exact Q_s in hessian mode.
+     * the exact Q_s in hessian mode. Made once per layer (the global and the per-class sums read it).
      */
     public INDArray perSampleCurvature(int l) {
         check(l);
+        if (perSample[l] == null) {
+            perSample[l] = perSampleCurvatureOf(l);
+        }
+        return perSample[l];
+    }
+
+    private INDArray perSampleCurvatureOf(int l) {
         long n = forward.network.layer(l).fanOut();
         int batchSize = forward.batchSize;
         if (mode == CurvatureMode.HESSIAN) {

@@ -25,7 +25,7 @@ public final class SampleScores {
     private final int[] layers;
     private final double[] loss;
     private final double[] output;       // [s*p + k]
-    private final int[] predictedClass;  // -1 when the loss is not a classification
+    private final int[] predictedClass;  // -1 when labels are not classes (Loss#classCount)
     private final double[][] trace;
     private final double[][] lambdaMax;  // null when not computed
     private final double[][] gradNorm;
@@ -56,18 +56,8 @@ public final class SampleScores {
         INDArray out = batch.output();
         double[] output = out.transpose().dup('c').data().asDouble();
         int[] predicted = new int[b];
-        if (network.loss().isClassification()) {
-            for (int s = 0; s < b; s++) {
-                int best = 0;
-                for (int k = 1; k < p; k++) {
-                    if (output[s * p + k] > output[s * p + best]) {
-                        best = k;
-                    }
-                }
-                predicted[s] = best;
-            }
-        } else {
-            java.util.Arrays.fill(predicted, -1);
+        for (int s = 0; s < b; s++) {
+            predicted[s] = network.loss().predictedClass(output, s * p, p);
         }
 
         double[][] trace = new double[layers.length][];

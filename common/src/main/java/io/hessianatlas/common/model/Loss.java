@@ -67,9 +67,38 @@ public enum Loss {
         }
     }
 
-    /** True for losses whose label is a class index (a predicted class is reported). */
-    public boolean isClassification() {
-        return this == SOFTMAX_CROSS_ENTROPY;
+    /**
+     * Number of classes a label names for this loss with {@code outputWidth} outputs, 0 when labels
+     * are not classes: softmax cross-entropy p (the label is a class index), binary cross-entropy
+     * with one output 2 (a label of 0 or 1; soft labels in between name no class), otherwise 0
+     * (multi-label BCE, mse).
+     */
+    public int classCount(int outputWidth) {
+        if (this == SOFTMAX_CROSS_ENTROPY) {
+            return outputWidth;
+        }
+        return this == SIGMOID_BINARY_CROSS_ENTROPY && outputWidth == 1 ? 2 : 0;
+    }
+
+    /**
+     * The predicted class of one sample from its output a^L (p values): the arg-max of the softmax
+     * (the first on ties), or for binary cross-entropy 1 when σ(z) &gt; 0.5; -1 when labels are not
+     * classes (see {@link #classCount}).
+     */
+    public int predictedClass(double[] output, int offset, int outputWidth) {
+        if (this == SOFTMAX_CROSS_ENTROPY) {
+            int best = 0;
+            for (int k = 1; k < outputWidth; k++) {
+                if (output[offset + k] > output[offset + best]) {
+                    best = k;
+                }
+            }
+            return best;
+        }
+        if (classCount(outputWidth) == 2) {
+            return output[offset] > 0.5 ? 1 : 0;
+        }
+        return -1;
     }
 
     /** The output a^L (p x B): softmax, sigmoid or the logits themselves. */

@@ -71,6 +71,11 @@ public final class Network implements Serializable {
         return layers.get(layers.size() - 1).fanOut();
     }
 
+    /** Classes its labels name ({@link Loss#classCount}); 0 when labels are not classes. */
+    public int classCount() {
+        return loss.classCount(outputSize());
+    }
+
     public long parameterCount() {
         long n = 0;
         for (DenseLayer layer : layers) {

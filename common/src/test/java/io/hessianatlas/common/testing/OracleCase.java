@@ -100,11 +100,15 @@ public final class OracleCase {
         return Nd4j.create(matrix(root.get("data").get("Y"))).transpose().dup('c');
     }
 
-    /** Class index per sample (argmax of the one-hot Y); only meaningful for softmax cases. */
+    /** Class index per sample: the argmax of the one-hot Y (softmax), or the 0/1 label of binary BCE (-1 if soft). */
     public int[] classLabels() {
         double[][] y = matrix(root.get("data").get("Y"));
         int[] c = new int[y.length];
         for (int s = 0; s < y.length; s++) {
+            if (y[s].length == 1) {            // binary cross-entropy: 0 or 1, a soft label names no class
+                c[s] = y[s][0] == 0.0 || y[s][0] == 1.0 ? (int) y[s][0] : -1;
+                continue;
+            }
             for (int k = 1; k < y[s].length; k++) {
                 if (y[s][k] > y[s][c[s]]) {
                     c[s] = k;

@@ -23,7 +23,7 @@ public final class OracleSums {
         INDArray x = oc.inputs();
         INDArray y = oc.targets();
         int n = oc.sampleCount();
-        int[] labels = net.loss().isClassification() ? oc.classLabels() : null;
+        int[] labels = net.classCount() > 0 ? oc.classLabels() : null;
         CurvatureAccumulator acc = new CurvatureAccumulator(net, plan);
         SymmetricEigen eigen = new SymmetricEigen(16);
         for (int from = 0; from < n; from += batchSize) {

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * `atlas analyze` end to end through the CLI on every oracle case (native model + data.jsonl,
- * --format json, local[2]) in both modes: the Parquet tables `layers`, `spectrum` and `samples`
+ * --format json, local[2]) in both modes (with --by-class where labels are classes): the Parquet
+ * tables `layers`, `spectrum`, `samples`, `sample_layers` and `classes`
  * read back and compared with the autograd reference under the tolerance rule of docs/design.md §7
  * (θ-block = GGN_layer / H_layer, KFAC error = rel_fro_error_aug / _hessian, per-sample λ_max =
  * lambda_max_layer_GGN / _H, F = F_layer).
@@ -41,6 +42,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AnalyzeOracleEndToEndTest {
     /** Large enough that A⊗G is reported in full for every oracle layer. */
     private static final String TOP_K = "1000";
+    /** Class mean trace vs the mean of the written per-sample traces: only summation order differs. */
+    private static final double CLASS_MEAN_RELATIVE = 1e-10;
     /** KFAC error and eigenspace overlap are ratios: tolerance scale 1. */
     private static final double RATIO_SCALE = 1.0;
 
@@ -74,9 +77,14 @@ class AnalyzeOracleEndToEndTest {
         OracleCase oc = OracleCase.load(caseName);
         Path in = OracleInputs.materialize(caseName, tmp.resolve("in-" + mode));
         Path out = tmp.resolve("out-" + caseName + "-" + mode);
-        CliRun run = CliRun.of("analyze", "--model", in.resolve("model").toString(),
+        boolean byClass = oc.network().classCount() > 0;
+        List<String> args = new ArrayList<>(List.of("analyze", "--model", in.resolve("model").toString(),
                 "--data", in.resolve("data.jsonl").toString(), "--format", "json", "--out", out.toString(),
-                "--mode", mode, "--top-k", TOP_K, "--empirical-fisher", "--batch-size", "4");
+                "--mode", mode, "--top-k", TOP_K, "--empirical-fisher", "--batch-size", "4"));
+        if (byClass) {
+            args.add("--by-class");
+        }
+        CliRun run = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, run.exitCode, run.toString());
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "_SUCCESS written");
 
@@ -124,52 +132,113 @@ class AnalyzeOracleEndToEndTest {
                     eigenvalues(spectrum, l, "F", "dense"));
         }
 
-        List<Row> samples = spark.read().parquet(out.resolve("samples").toString()).orderBy("sample_id", "layer").collectAsList();
-        assertEquals(n * depth, samples.size(), "one row per sample and layer");
+        List<Row> samples = spark.read().parquet(out.resolve("samples").toString()).orderBy("sample_id").collectAsList();
+        List<Row> sampleLayers = spark.read().parquet(out.resolve("sample_layers").toString()).orderBy("sample_id", "layer")
+                .collectAsList();
+        assertEquals(n, samples.size(), "one samples row per sample");
+        assertEquals(n * depth, sampleLayers.size(), "one sample_layers row per sample and layer");
         String traceField = ggn ? "ggn_trace_layer" : "exact_trace_layer";
         String lambdaField = ggn ? "lambda_max_layer_GGN" : "lambda_max_layer_H";
         double[] refLoss = OracleCase.vector(oc.at("per_sample_scores", "loss"));
+        double[] loss = new double[n];
+        int[] labels = oc.classLabels();
+        double[][] refY = OracleCase.matrix(oc.at("data", "Y"));
+        for (int s = 0; s < n; s++) {
+            Row r = samples.get(s);
+            assertEquals((long) s, r.getLong(r.fieldIndex("sample_id")));
+            loss[s] = r.getDouble(r.fieldIndex("loss"));
+            List<Double> output = r.getList(r.fieldIndex("output"));
+            int pc = r.fieldIndex("predicted_class");
+            int lc = r.fieldIndex("label");
+            String loss0 = oc.at("loss").asText();
+            if (loss0.equals("softmax_ce")) {
+                int argmax = 0;
+                for (int k = 1; k < output.size(); k++) {
+                    argmax = output.get(k) > output.get(argmax) ? k : argmax;
+                }
+                assertEquals(argmax, r.getInt(pc), "predicted_class is the argmax of output");
+                assertEquals(labels[s], r.getInt(lc), "label is the class index as read");
+            } else if (output.size() == 1) {
+                assertEquals(output.get(0) > 0.5 ? 1 : 0, r.getInt(pc), "binary BCE: predicted_class is sigmoid > 0.5");
+                assertEquals(refY[s][0], r.getDouble(lc), 0.0, "label is the number as read");
+            } else {
+                assertTrue(r.isNullAt(pc), "predicted_class is null for " + loss0);
+                List<Double> label = r.getList(lc);
+                for (int k = 0; k < refY[s].length; k++) {
+                    assertEquals(refY[s][k], label.get(k), 0.0, "label[" + k + "] as read");
+                }
+            }
+        }
+        assertEntries(caseName + " " + mode + " samples loss", refLoss, loss);
         for (int l = 1; l <= depth; l++) {
             double[] trace = new double[n];
             double[] lambda = new double[n];
             double[] grad = new double[n];
-            double[] loss = new double[n];
             for (int s = 0; s < n; s++) {
-                Row r = samples.get(s * depth + l - 1);
+                Row r = sampleLayers.get(s * depth + l - 1);
                 assertEquals((long) s, r.getLong(r.fieldIndex("sample_id")));
                 assertEquals(l, r.getInt(r.fieldIndex("layer")));
                 trace[s] = r.getDouble(r.fieldIndex("trace"));
                 lambda[s] = r.getDouble(r.fieldIndex("lambda_max"));
                 grad[s] = r.getDouble(r.fieldIndex("grad_norm"));
-                loss[s] = r.getDouble(r.fieldIndex("loss"));
-                List<Double> output = r.getList(r.fieldIndex("output"));
-                int pc = r.fieldIndex("predicted_class");
-                if (oc.at("loss").asText().equals("softmax_ce")) {
-                    int argmax = 0;
-                    for (int k = 1; k < output.size(); k++) {
-                        argmax = output.get(k) > output.get(argmax) ? k : argmax;
-                    }
-                    assertEquals(argmax, r.getInt(pc), "predicted_class is the argmax of output");
-                } else {
-                    assertTrue(r.isNullAt(pc), "predicted_class is null for " + oc.at("loss").asText());
-                }
             }
             String at = caseName + " " + mode + " samples layer " + l + " ";
             assertEntries(at + "trace", OracleCase.vector(oc.at("per_sample_scores", traceField, l - 1)), trace);
             double[] refLambda = OracleCase.vector(oc.at("per_sample_scores", lambdaField, l - 1));
             assertEigenvalues(at + "lambda_max", refLambda, lambda);
             assertEntries(at + "grad_norm", OracleCase.vector(oc.at("per_sample_scores", "grad_norm_layer", l - 1)), grad);
-            assertEntries(at + "loss", refLoss, loss);
+        }
+        if (byClass) {
+            assertClassesMatchSamples(caseName + " " + mode, out, oc, traceField);
         }
 
         JsonNode manifest = new ObjectMapper().readTree(out.resolve("run.json").toFile());
-        assertEquals(1, manifest.get("schema_version").asInt());
+        assertEquals(2, manifest.get("schema_version").asInt());
         assertEquals(n, manifest.get("input").get("rows_used").asInt());
         assertScalar(caseName + " run.json mean_loss", oc.at("loss_mean").asDouble(), manifest.get("mean_loss").asDouble());
-        if (!oc.at("loss").asText().equals("softmax_ce")) {
+        if (oc.network().classCount() == 0) {
             assertTrue(manifest.get("accuracy").isNull(), "no accuracy without classes");
         }
         assertNativeEnvironment(manifest.get("native"));
+    }
+
+    /**
+     * The classes table (--by-class): per class and layer, the mean trace equals the mean of that
+     * class's sample_layers traces (joined to samples.label) to {@link #CLASS_MEAN_RELATIVE}, and the
+     * autograd per-sample traces' class mean under the oracle rule; samples, loss and accuracy agree
+     * with the samples table.
+     */
+    private static void assertClassesMatchSamples(String at, Path out, OracleCase oc, String traceField) {
+        org.apache.spark.sql.Dataset<Row> samples = spark.read().parquet(out.resolve("samples").toString());
+        org.apache.spark.sql.Dataset<Row> perLayer = spark.read().parquet(out.resolve("sample_layers").toString())
+                .join(samples.select("sample_id", "label"), "sample_id");
+        List<Row> means = perLayer.groupBy("label", "layer")
+                .agg(org.apache.spark.sql.functions.avg("trace"), org.apache.spark.sql.functions.count("trace"))
+                .collectAsList();
+        List<Row> classes = spark.read().parquet(out.resolve("classes").toString()).collectAsList();
+        assertEquals(means.size(), classes.size(), at + ": one classes row per present class and layer");
+        int[] labels = oc.classLabels();
+        for (Row c : classes) {
+            int cls = c.getInt(c.fieldIndex("class"));
+            int layer = c.getInt(c.fieldIndex("layer"));
+            String where = at + " class " + cls + " layer " + layer + " ";
+            Row mean = means.stream().filter(m -> ((Number) m.get(0)).intValue() == cls && m.getInt(1) == layer)
+                    .findFirst().orElseThrow(() -> new AssertionError(where + "has no samples"));
+            double trace = c.getDouble(c.fieldIndex("trace"));
+            assertEquals(mean.getLong(3), c.getLong(c.fieldIndex("samples")), where + "samples");
+            assertEquals(0.0, Math.abs(trace - mean.getDouble(2)) / Math.abs(mean.getDouble(2)), CLASS_MEAN_RELATIVE,
+                    where + "trace " + trace + " vs the mean of its samples' traces " + mean.getDouble(2));
+            double ref = 0;
+            int members = 0;
+            for (int s = 0; s < labels.length; s++) {
+                if (labels[s] == cls) {
+                    ref += oc.at("per_sample_scores", traceField, layer - 1, s).asDouble();
+                    members++;
+                }
+            }
+            assertScalar(where + "trace vs autograd", ref / members, trace);
+            assertEquals("dense", c.getString(c.fieldIndex("lambda_max_method")), where);
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.NativeRuntime;
+import io.hessianatlas.common.spectra.ClassCurvature;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.AnalyzeResult;
 import io.hessianatlas.jobs.analyze.api.InputException;
@@ -21,6 +22,7 @@ import io.hessianatlas.jobs.analyze.io.CurvatureTables;
 import io.hessianatlas.jobs.analyze.io.InputBatch;
 import io.hessianatlas.jobs.analyze.io.InputBatcher;
 import io.hessianatlas.jobs.analyze.io.InputPreparation;
+import io.hessianatlas.jobs.analyze.io.LabelType;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
 import io.hessianatlas.jobs.analyze.io.OutputCommit;
 import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
@@ -116,7 +118,7 @@ public final class AnalyzeJob {
         // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
         JavaRDD<InputBatch> batches = input.rows().queryExecution().toRdd().toJavaRDD()
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),
-                        input.idType() == DataTypes.StringType, options.input().skipInvalidRows()), true);
+                        input.idType() == DataTypes.StringType, options.input().skipInvalidRows(), options.pass().byClass()), true);
         if (needsMatrixFreePasses(options, plan)) {
             // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
             // and is read back one batch at a time
@@ -125,7 +127,7 @@ public final class AnalyzeJob {
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.output().out(),
                 options.output().overwrite())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
-                    options.pass().precision(), CurvaturePassStep.sampleSchema(input.idType()));
+                    options.pass().precision(), input.idType(), LabelType.of(net.loss(), net.outputSize()));
             CurvatureSums sums = pass.sums();
             SkippedRows skipped = options.input().skipInvalidRows() ? SkippedRows.collect(pass.persisted()) : SkippedRows.NONE;
             if (skipped.count() > 0) {
@@ -162,10 +164,16 @@ public final class AnalyzeJob {
                 CurvatureTables.eigenvectors(spark, results, options.spectra().eigenvectors()).write().mode(SaveMode.ErrorIfExists)
                         .parquet(commit.tablePath("eigenvectors"));
             }
+            List<ClassCurvature> classes = null;
+            if (options.pass().byClass()) {
+                classes = ClassCurvature.of(sums, options.pass().network());
+                CurvatureTables.classes(spark, classes).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("classes"));
+            }
             pass.samples().write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("samples"));
+            pass.sampleLayers().write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("sample_layers"));
             pass.persisted().unpersist(false);
             long rowsRead = options.input().sampleFraction() < 1.0 ? input.beforeSampling().count() : sums.count() + skipped.count();
-            Double accuracy = net.loss().isClassification() ? sums.accuracy() : null;
+            Double accuracy = sums.labelledCount() > 0 ? sums.accuracy() : null;
             timer.end("write", "tables under " + options.output().out());
 
             Map<String, Double> phases = timer.phases();
@@ -180,7 +188,7 @@ public final class AnalyzeJob {
             }
             return new AnalyzeResult(options.output().out(), options.pass().mode().optionName(),
                     options.pass().precision().optionName(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy,
-                    phases, passes, options.spectra().eigenvectors() > 0, warnings);
+                    phases, passes, options.spectra().eigenvectors() > 0, warnings, classes, null);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + options.output().out() + " failed: " + e.getMessage(), e);
         } finally {
@@ -198,6 +206,22 @@ public final class AnalyzeJob {
                     throw new InputException("--layers: layer " + l + " does not exist, the model has layers 1.."
                             + net.depth());
                 }
+            }
+        }
+        if (options.pass().byClass()) {
+            int classes = net.classCount();
+            if (classes == 0) {
+                throw new InputException("--by-class: the model's labels name no classes (loss " + net.loss().jsonName()
+                        + " with " + net.outputSize() + " outputs); expected softmax cross-entropy, or binary cross-entropy "
+                        + "with one output");
+            }
+            int[] analysed = CurvaturePlan.of(net, options.pass().mode(), options.pass().network() ? null : layers,
+                    Long.MAX_VALUE, false, false).layers();
+            long bytes = CurvaturePlan.perClassFactorBytes(net, analysed, classes);
+            if (bytes > options.spectra().denseBudgetBytes()) {
+                throw new InputException("--by-class: the per-class Kronecker factors of " + classes + " classes need "
+                        + ((bytes + (1 << 20) - 1) >> 20) + " MiB per task, over --dense-budget-mb "
+                        + options.spectra().denseBudgetMb() + " (raise the budget or analyse fewer --layers)");
             }
         }
         if (options.spectra().spectrum() == SpectrumMethod.DENSE) {
@@ -235,7 +259,8 @@ public final class AnalyzeJob {
     static CurvaturePlan plan(AnalyzeOptions options, Network net) {
         long budget = options.spectra().spectrum() == SpectrumMethod.KRONECKER || options.spectra().spectrum() == SpectrumMethod.LANCZOS
                 ? -1 : options.spectra().denseBudgetBytes();
-        return CurvaturePlan.of(net, options.pass().mode(), options.pass().network() ? null : options.pass().layers(), budget, false,
-                options.pass().empiricalFisher());
+        CurvaturePlan plan = CurvaturePlan.of(net, options.pass().mode(), options.pass().network() ? null : options.pass().layers(),
+                budget, false, options.pass().empiricalFisher());
+        return options.pass().byClass() ? plan.withClasses(net, net.classCount(), options.spectra().denseBudgetBytes()) : plan;
     }
 }

@@ -30,7 +30,7 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
                    List<LayerResult> results, int passes, SkippedRows skipped, Map<String, Object> nativeEnvironments) {
 
     /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
 
     String toJson() {
         Network net = model.network();

@@ -117,8 +117,13 @@ public final class AnalyzeCommand implements Callable<Integer> {
                         + "the per-sample pass then covers all layers.")
         boolean network;
 
+        @Option(names = "--by-class", arity = "0..1", paramLabel = "BOOL",
+                description = "Also per-class curvature (the classes table) on the same pass: labels must name classes "
+                        + "(softmax cross-entropy, or binary cross-entropy with labels 0 and 1).")
+        boolean byClass;
+
         AnalyzeOptions.Pass toOptions() {
-            return new AnalyzeOptions.Pass(mode, precision, parseLayers(layers), batchSize, empiricalFisher, network);
+            return new AnalyzeOptions.Pass(mode, precision, parseLayers(layers), batchSize, empiricalFisher, network, byClass);
         }
     }
 
@@ -199,11 +204,16 @@ public final class AnalyzeCommand implements Callable<Integer> {
                         + "or a bad value is an error naming the file and line.")
         String conf;
 
+        @Option(names = "--report", arity = "0..1", paramLabel = "BOOL",
+                description = "Also write report.html (self-contained: opens from disk, no network) and its charts as "
+                        + "SVG and PNG under report/ in --out.")
+        boolean report;
+
         @Option(names = "--verbose", description = "Print stack traces of errors.")
         boolean verbose;
 
         AnalyzeOptions.Output toOptions() {
-            return new AnalyzeOptions.Output(out, overwrite, master, conf);
+            return new AnalyzeOptions.Output(out, overwrite, master, conf, report);
         }
     }
 

@@ -77,9 +77,10 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param batchSize       samples per mini-batch
      * @param empiricalFisher also accumulate F (layers with a dense block)
      * @param network         the whole network as layer 0
+     * @param byClass         also per-class sums (labels that name classes), for the classes table
      */
     public record Pass(CurvatureMode mode, Precision precision, int[] layers, int batchSize, boolean empiricalFisher,
-                       boolean network) implements Serializable {
+                       boolean network, boolean byClass) implements Serializable {
         public Pass {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(precision, "precision");
@@ -163,7 +164,10 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param master    Spark master (a master set by spark-submit wins)
      * @param conf      the --conf defaults file, or null (the bundled defaults only)
      */
-    public record Output(String out, boolean overwrite, String master, String conf) implements Serializable {
+    /**
+     * @param report also write report.html and its charts (report/) under out
+     */
+    public record Output(String out, boolean overwrite, String master, String conf, boolean report) implements Serializable {
         public Output {
             require(out != null && !out.isBlank(), "--out: an output directory is required");
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import io.hessianatlas.common.spectra.ClassCurvature;
+
 /**
  * The result of one `analyze` run: where the tables are, the per-layer reports, counts, timings and
  * warnings.
@@ -15,12 +17,18 @@ import java.util.Map;
  * @param passes       passes over the data: the per-sample pass plus every matrix-free pass
  * @param eigenvectors whether the eigenvectors table was written
  * @param warnings     what run.json lists under warnings (unconverged spectra among them)
+ * @param classes      the classes table's rows (--by-class), else null
+ * @param report       the path of report.html (--report), else null
  */
 public record AnalyzeResult(String out, String mode, String precision, List<LayerResult> layers, long rowsRead,
                             long rowsUsed, double meanLoss, Double accuracy, Map<String, Double> phaseSeconds, int passes,
-                            boolean eigenvectors, List<String> warnings) {
+                            boolean eigenvectors, List<String> warnings, List<ClassCurvature> classes, String report) {
+    /** Classes the terminal summary lists; the classes table has them all. */
+    static final int SUMMARY_CLASSES = 20;
+
     public AnalyzeResult {
         layers = List.copyOf(layers);
+        classes = classes == null ? null : List.copyOf(classes);
         phaseSeconds = Map.copyOf(phaseSeconds);
         warnings = List.copyOf(warnings);
     }
@@ -56,7 +64,8 @@ public record AnalyzeResult(String out, String mode, String precision, List<Laye
             if (r.lanczos() != null) {
                 top = r.lanczos().topValues();
             } else if (r.report().isDense()) {
-                top = r.report().eigenvaluesH();            } else {
+                top = r.report().eigenvaluesH();
+            } else {
                 top = r.report().kroneckerEigenvalues();
                 of = " (of A⊗G)";
             }
@@ -81,14 +90,37 @@ public record AnalyzeResult(String out, String mode, String precision, List<Laye
             sb.append("* Lanczos did not converge: these eigenvalues may be off (see the warnings)")
                     .append(System.lineSeparator());
         }
+        if (classes != null) {
+            appendClasses(sb);
+        }
         sb.append(String.format(Locale.ROOT, "passes over the data: %d%n", passes));
         for (String w : warnings) {
             sb.append("warning: ").append(w).append(System.lineSeparator());
         }
-        sb.append("tables: ").append(out).append("/{layers,spectrum,factors,samples")
+        sb.append("tables: ").append(out).append("/{layers,spectrum,factors,samples,sample_layers")
                 .append(layers.stream().anyMatch(r -> r.density() != null) ? ",density" : "")
-                .append(eigenvectors ? ",eigenvectors" : "").append("}, run.json");
+                .append(eigenvectors ? ",eigenvectors" : "").append(classes != null ? ",classes" : "").append("}, run.json");
+        if (report != null) {
+            sb.append(System.lineSeparator()).append("report: ").append(report);
+        }
         return sb.toString();
+    }
+
+    /** Per class, the whole network's row (layer 0) when there is one, else the highest layer's. */
+    private void appendClasses(StringBuilder sb) {
+        int shown = classes.stream().mapToInt(ClassCurvature::layer).map(l -> l == 0 ? Integer.MAX_VALUE : l).max().orElse(0);
+        int layer = shown == Integer.MAX_VALUE ? 0 : shown;
+        List<ClassCurvature> rows = classes.stream().filter(c -> c.layer() == layer).toList();
+        sb.append(String.format(Locale.ROOT, "per class (%s):%n", layer == 0 ? "whole network" : "layer " + layer));
+        sb.append(String.format(Locale.ROOT, "%-5s %9s %12s %9s %12s %12s  %s%n", "class", "samples", "loss", "accuracy",
+                "trace", "lambda_max", "method"));
+        for (ClassCurvature c : rows.subList(0, Math.min(SUMMARY_CLASSES, rows.size()))) {
+            sb.append(String.format(Locale.ROOT, "%-5d %9d %12.6g %9.4f %12.6g %12.6g  %s%n", c.classIndex(), c.samples(),
+                    c.meanLoss(), c.accuracy(), c.trace(), c.lambdaMax(), c.method().columnValue()));
+        }
+        if (rows.size() > SUMMARY_CLASSES) {
+            sb.append(String.format(Locale.ROOT, "... %d more classes in the classes table%n", rows.size() - SUMMARY_CLASSES));
+        }
     }
 
     private static String fmt(Double v) {

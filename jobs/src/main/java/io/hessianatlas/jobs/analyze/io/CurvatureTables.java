@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.hessianatlas.common.nd4j.ThetaIndex;
+import io.hessianatlas.common.spectra.ClassCurvature;
 import io.hessianatlas.common.spectra.LayerCurvatureReport;
 import io.hessianatlas.jobs.analyze.api.LayerResult;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -15,7 +16,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The driver-side tables `layers`, `spectrum`, `factors`, `density` and `eigenvectors`
+ * The driver-side tables `layers`, `spectrum`, `factors`, `density`, `eigenvectors` and `classes`
  * (docs/design.md §6; every column is documented in the README) built from the layer results. Column
  * names are stable.
  */
@@ -67,6 +68,18 @@ public final class CurvatureTables {
             .add("matrix", DataTypes.StringType, false)
             .add("row", DataTypes.IntegerType, false)
             .add("values", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+
+    static final StructType CLASSES = new StructType()
+            .add("class", DataTypes.IntegerType, false)
+            .add("layer", DataTypes.IntegerType, false)
+            .add("samples", DataTypes.LongType, false)
+            .add("loss", DataTypes.DoubleType, false)
+            .add("accuracy", DataTypes.DoubleType, false)
+            .add("trace", DataTypes.DoubleType, false)
+            .add("lambda_max", DataTypes.DoubleType, false)
+            .add("lambda_max_method", DataTypes.StringType, false)
+            .add("a_lambda_max", DataTypes.DoubleType, true)
+            .add("g_lambda_max", DataTypes.DoubleType, true);
 
     /** Driver rows per slice: large factor tables are shipped as an RDD, not inlined into the plan. */
     private static final int ROWS_PER_SLICE = 512;
@@ -192,6 +205,16 @@ public final class CurvatureTables {
         for (int i = 0; i < values.length; i++) {
             rows.add(RowFactory.create(layer, matrix, method, i + 1, values[i], null));
         }
+    }
+
+    /** One row per class present in the data and layer (layer 0 first with --network), {@link ClassCurvature}. */
+    public static Dataset<Row> classes(SparkSession spark, List<ClassCurvature> classes) {
+        List<Row> rows = new ArrayList<>();
+        for (ClassCurvature c : classes) {
+            rows.add(RowFactory.create(c.classIndex(), c.layer(), c.samples(), c.meanLoss(), c.accuracy(), c.trace(),
+                    c.lambdaMax(), c.method().columnValue(), c.lambdaMaxA(), c.lambdaMaxG()));
+        }
+        return frame(spark, rows, CLASSES);
     }
 
     public static Dataset<Row> factors(SparkSession spark, List<LayerResult> results) {

@@ -30,6 +30,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
     private final int batchSize;
     private final boolean skipInvalid;
     private final boolean stringIds;
+    private final boolean byClass;
 
     /** Reasons kept per batch when skipping (run.json keeps the first few overall). */
     public static final int REASONS_KEPT = 5;
@@ -37,8 +38,12 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
     /**
      * @param stringIds   sample_id is a string column (else a long)
      * @param skipInvalid drop invalid rows (counting them, with their reasons) instead of failing the task
+     * @param byClass     --by-class: every label must name a class (a soft binary label is invalid), and
+     *                    each batch is ordered by class ({@link InputBatch#sortedByClass})
      */
-    public InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize, boolean stringIds, boolean skipInvalid) {
+    public InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize, boolean stringIds, boolean skipInvalid,
+                        boolean byClass) {
+        this.byClass = byClass;
         this.inputWidth = inputWidth;
         this.outputWidth = outputWidth;
         this.loss = loss;
@@ -65,7 +70,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                 int stride = n0 + 1;
                 double[] x = new double[stride * batchSize];
                 double[] y = new double[p * batchSize];
-                int[] classes = loss.isClassification() ? new int[batchSize] : null;
+                int[] classes = loss.classCount(p) > 0 ? new int[batchSize] : null;
                 Object[] ids = new Object[batchSize];
                 int used = 0;
                 int skipped = 0;
@@ -77,7 +82,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                         readFeatures(row, id, n0, x, used * stride);
                         x[used * stride + n0] = 1.0;
                         java.util.Arrays.fill(y, used * p, (used + 1) * p, 0.0);
-                        readLabel(row, id, loss, p, y, used * p, classes, used);
+                        readLabel(row, id, loss, p, y, used * p, classes, used, byClass);
                     } catch (InputException e) {
                         if (!skipInvalid) {
                             throw e;
@@ -96,7 +101,8 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                     y = java.util.Arrays.copyOf(y, p * used);
                     classes = classes == null ? null : java.util.Arrays.copyOf(classes, used);
                 }
-                return new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
+                InputBatch batch = new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
+                return byClass ? batch.sortedByClass() : batch;
             }
         };
     }
@@ -125,7 +131,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
     }
 
     private static void readLabel(InternalRow row, Object id, Loss loss, int p, double[] y, int offset, int[] classes,
-                                  int s) {
+                                  int s, boolean requireClasses) {
         if (row.isNullAt(2)) {
             throw new InputException("sample_id " + id + ": label is null");
         }
@@ -153,6 +159,14 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                         + (loss == Loss.SIGMOID_BINARY_CROSS_ENTROPY ? ", expected a number in [0, 1]" : ", expected a finite number"));
             }
             y[offset + k] = d;
+        }
+        if (classes != null) {          // binary cross-entropy: 0 and 1 name classes, a soft label none
+            double d = y[offset];
+            classes[s] = d == 0.0 ? 0 : d == 1.0 ? 1 : -1;
+            if (classes[s] < 0 && requireClasses) {
+                throw new InputException("sample_id " + id + ": label " + d + " names no class, --by-class expects 0 or 1 "
+                        + "for binary cross-entropy");
+            }
         }
     }
 

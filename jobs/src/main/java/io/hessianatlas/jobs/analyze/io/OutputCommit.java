@@ -75,6 +75,11 @@ public final class OutputCommit implements AutoCloseable {
         }
     }
 
+    /** The staging folder: the output as it is being written. */
+    public String stagingPath() {
+        return staging.toString();
+    }
+
     /** The path of a table folder inside the staging folder. */
     public String tablePath(String table) {
         return new Path(staging, table).toString();

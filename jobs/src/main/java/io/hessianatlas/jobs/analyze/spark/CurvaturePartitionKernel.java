@@ -14,6 +14,7 @@ import io.hessianatlas.common.nd4j.BatchWorkspace;
 import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.jobs.analyze.io.InputBatch;
 import io.hessianatlas.jobs.analyze.io.InputBatcher;
+import io.hessianatlas.jobs.analyze.io.LabelType;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.CollectionAccumulator;
@@ -31,10 +32,12 @@ public final class CurvaturePartitionKernel implements Function2<Integer, Iterat
     private final Broadcast<Network> network;
     private final CurvaturePlan plan;
     private final Precision precision;
+    private final LabelType labelType;
     private final CollectionAccumulator<ExecutorEnvironments.Seen> environments;
 
-    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan, Precision precision,
+    CurvaturePartitionKernel(Broadcast<Network> network, CurvaturePlan plan, Precision precision, LabelType labelType,
                              CollectionAccumulator<ExecutorEnvironments.Seen> environments) {
+        this.labelType = labelType;
         this.network = network;
         this.plan = plan;
         this.precision = precision;
@@ -88,7 +91,7 @@ public final class CurvaturePartitionKernel implements Function2<Integer, Iterat
                                 in.targets(), plan.mode(), plan.lowestLayer());
                         SampleScores scores = SampleScores.compute(bc, plan.layers(), true, eigen);
                         acc.add(bc, scores, in.classes);
-                        return PassRecord.Batch.of(in.ids, scores);
+                        return PassRecord.Batch.of(in.ids, in.labels(labelType), scores);
                     }
                 }
                 if (sumsEmitted) {

@@ -15,14 +15,15 @@ public sealed interface PassRecord extends Serializable {
     /**
      * Scores of one mini-batch of b samples; arrays indexed [sample] or [layerIndex][sample].
      *
+     * @param labels      the labels as the samples table holds them (see LabelType)
      * @param output      the network outputs, {@code [s * outputWidth + k]}
      * @param predicted   the predicted class of each sample, -1 where there is none
      */
-    record Batch(Object[] ids, double[] loss, double[] output, int outputWidth, int[] predicted, int[] layers,
+    record Batch(Object[] ids, Object[] labels, double[] loss, double[] output, int outputWidth, int[] predicted, int[] layers,
                  double[][] trace, double[][] lambdaMax, double[][] gradNorm) implements PassRecord {
 
         /** Copies a batch's scores out of ND4J into plain arrays. */
-        public static Batch of(Object[] ids, SampleScores scores) {
+        public static Batch of(Object[] ids, Object[] labels, SampleScores scores) {
             int b = scores.batchSize();
             int[] ls = scores.layers();
             int width = scores.outputWidth();
@@ -42,7 +43,7 @@ public sealed interface PassRecord extends Serializable {
                     gradNorm[li][s] = scores.gradNorm(li, s);
                 }
             }
-            return new Batch(ids, loss, output, width, predicted, ls, trace, lambdaMax, gradNorm);
+            return new Batch(ids, labels, loss, output, width, predicted, ls, trace, lambdaMax, gradNorm);
         }
     }
 

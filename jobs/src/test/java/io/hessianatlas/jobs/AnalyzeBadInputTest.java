@@ -290,6 +290,18 @@ class AnalyzeBadInputTest {
             editLine(data, 4, "\"label\": \\[[^\\]]*\\]", "\"label\": [1.0, 0.0]");
             return args(in.resolve("model"), data, d.resolve("out"));
         }, "sample_id 4", "label", "length 2", "expected 3"));
+        c.add(new Case("--by-class on a multi-label bce model (c08)", 2, d -> {
+            Path in = OracleInputs.materialize(C08, d);
+            return with(args(in.resolve("model"), in.resolve("data.jsonl"), d.resolve("out")), "--by-class");
+        }, "--by-class", "name no classes", "sigmoid_binary_cross_entropy", "3 outputs"));
+        c.add(new Case("--by-class with a soft binary label (c03)", 2, d -> {
+            Path in = OracleInputs.materialize(C03, d);
+            Path data = in.resolve("data.jsonl");
+            editLine(data, 6, "\"label\": [0-9.]+", "\"label\": 0.25");
+            return with(args(in.resolve("model"), data, d.resolve("out")), "--by-class");
+        }, "sample_id 6", "label 0.25", "--by-class expects 0 or 1"));
+        c.add(new Case("--by-class factors over --dense-budget-mb", 2, d -> with(good(d), "--by-class", "--dense-budget-mb", "0"),
+                "--by-class", "3 classes", "--dense-budget-mb 0"));
         c.add(new Case("--label-col missing column", 2, d -> with(good(d), "--label-col", "target"), "--label-col", "target"));
         c.add(new Case("--id-col missing column", 2, d -> with(good(d), "--id-col", "key"), "--id-col", "key"));
         c.add(new Case("parquet with zero rows", 2, d -> {

@@ -247,20 +247,21 @@ class ClusterFaultToleranceTest {
                 executors.get(0).path("blas_core_type").asText(), "the same CPU and OpenBLAS: the same core type");
         assertEquals(1, executors.get(0).path("blas_copies").get(0).path("threads").asInt(), "one BLAS thread per task");
         OutputTables tables = new OutputTables(spark);
-        for (String table : new String[] {"layers", "spectrum", "factors", "samples"}) {
+        for (String table : new String[] {"layers", "spectrum", "factors", "samples", "sample_layers"}) {
             tables.assertClose("cluster vs single JVM", table, reference, out, RELATIVE, SCALE_FACTOR, java.util.Set.of());
         }
-        int sampleRows = tables.rows(out, "samples").size();
-        assertEquals((long) SAMPLES * LAYERS, sampleRows, "samples: one row per sample and layer");
+        assertEquals(SAMPLES, tables.rows(out, "samples").size(), "samples: one row per sample");
+        assertEquals((long) SAMPLES * LAYERS, tables.rows(out, "sample_layers").size(),
+                "sample_layers: one row per sample and layer");
 
         for (Row r : spark.read().parquet(out.resolve("layers").toString()).collectAsList()) {
             assertEquals(SAMPLES, r.getLong(r.fieldIndex("samples")), "layers.samples of layer " + r.get(r.fieldIndex("layer")));
         }
-        Dataset<Row> samples = spark.read().parquet(out.resolve("samples").toString());
+        Dataset<Row> samples = spark.read().parquet(out.resolve("sample_layers").toString());
         Row ids = samples.agg(functions.count(functions.lit(1)), functions.countDistinct(functions.col("sample_id"),
                         functions.col("layer")), functions.countDistinct(functions.col("sample_id")),
                 functions.min("sample_id"), functions.max("sample_id")).first();
-        assertEquals((long) SAMPLES * LAYERS, ids.getLong(0), "samples rows");
+        assertEquals((long) SAMPLES * LAYERS, ids.getLong(0), "sample_layers rows");
         assertEquals((long) SAMPLES * LAYERS, ids.getLong(1), "distinct (sample_id, layer): no sample counted twice");
         assertEquals(SAMPLES, ids.getLong(2), "distinct sample_id");
         assertEquals(0L, ids.getLong(3), "smallest sample_id");

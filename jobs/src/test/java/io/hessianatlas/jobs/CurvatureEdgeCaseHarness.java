@@ -381,7 +381,14 @@ abstract class CurvatureEdgeCaseHarness {
         for (Row r : tables.rows(out, "samples")) {
             samples.put(r.getLong(r.fieldIndex("sample_id")), r);
         }
+        Map<Long, Row> layerOne = new HashMap<>();
+        for (Row r : tables.rows(out, "sample_layers")) {
+            if (r.getInt(r.fieldIndex("layer")) == 1) {
+                layerOne.put(r.getLong(r.fieldIndex("sample_id")), r);
+            }
+        }
         assertEquals(c.features.size(), samples.size(), what + ": samples");
+        assertEquals(c.features.size(), layerOne.size(), what + ": sample_layers of layer 1");
         for (int s = 0; s < c.features.size(); s++) {
             double[] x = c.features.get(s);
             double aug2 = 1;
@@ -432,9 +439,10 @@ abstract class CurvatureEdgeCaseHarness {
             }
             Row r = samples.get((long) s);
             String at = what + " sample " + s + " (logits " + Arrays.toString(z) + ")";
+            Row rl = layerOne.get((long) s);
             assertRelative(at + " loss", loss, r.getDouble(r.fieldIndex("loss")));
-            assertRelative(at + " trace", aug2 * traceQ, r.getDouble(r.fieldIndex("trace")));
-            assertRelative(at + " grad_norm", Math.sqrt(delta2 * aug2), r.getDouble(r.fieldIndex("grad_norm")));
+            assertRelative(at + " trace", aug2 * traceQ, rl.getDouble(rl.fieldIndex("trace")));
+            assertRelative(at + " grad_norm", Math.sqrt(delta2 * aug2), rl.getDouble(rl.fieldIndex("grad_norm")));
             traceSum += aug2 * traceQ;
         }
         Row layerRow = layerRows(out).get(1);

@@ -43,7 +43,7 @@ class DeterminismTest {
 
     private static final String[] PARTITIONS = {"1", "3", "16"};
     private static final String[] BATCH_SIZES = {"1", "7", "256"};
-    private static final String[] TABLES = {"layers", "spectrum", "factors", "samples"};
+    private static final String[] TABLES = {"layers", "spectrum", "factors", "samples", "sample_layers"};
 
     private static SparkSession spark;
     private static OutputTables tables;

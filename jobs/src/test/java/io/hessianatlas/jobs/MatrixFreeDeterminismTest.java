@@ -74,10 +74,12 @@ class MatrixFreeDeterminismTest {
                     DeterminismTest.SCALE_FACTOR, Set.of());
             tables.assertClose(what, "samples", reference, other, DeterminismTest.RELATIVE,
                     DeterminismTest.SCALE_FACTOR, Set.of());
+            tables.assertClose(what, "sample_layers", reference, other, DeterminismTest.RELATIVE,
+                    DeterminismTest.SCALE_FACTOR, Set.of());
             last = other;
         }
         Path again = DeterminismTest.analyze(tmp, "lanczos-again", mode, "16", "1", lanczos);
-        for (String table : new String[] {"layers", "spectrum", "factors", "samples", "density", "eigenvectors"}) {
+        for (String table : new String[] {"layers", "spectrum", "factors", "samples", "sample_layers", "density", "eigenvectors"}) {
             tables.assertBitIdentical(table, last, again);
         }
     }

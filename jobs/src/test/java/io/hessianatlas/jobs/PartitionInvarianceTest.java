@@ -61,7 +61,7 @@ class PartitionInvarianceTest {
         Path in = OracleInputs.materialize(CASE, tmp.resolve("in"));
         Path a = analyze(in, mode, "1", "64");
         Path b = analyze(in, mode, "7", "1");
-        for (String table : new String[] {"layers", "spectrum", "factors", "samples"}) {
+        for (String table : new String[] {"layers", "spectrum", "factors", "samples", "sample_layers"}) {
             compare(table, a, b);
         }
     }

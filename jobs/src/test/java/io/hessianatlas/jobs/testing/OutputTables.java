@@ -34,7 +34,9 @@ public final class OutputTables {
         {"factors", "layer", "matrix", "row"},
         {"density", "layer", "matrix", "x"},
         {"eigenvectors", "layer", "matrix", "rank"},
-        {"samples", "sample_id", "layer"},
+        {"classes", "class", "layer"},
+        {"samples", "sample_id"},
+        {"sample_layers", "sample_id", "layer"},
     };
 
     private final SparkSession spark;

@@ -125,6 +125,47 @@ class ClassCurvatureOracleTest {
         }
     }
 
+    /**
+     * The per-class sums partition the global ones: counts, loss and correct predictions add up, and
+     * the sample-weighted class traces and A sums give the global trace and A (to roundoff), in
+     * batches of one class and of mixed classes alike.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void classSumsAddUpToTheGlobalSums(String caseName, CurvatureMode mode) {
+        OracleCase oc = OracleCase.load(caseName);
+        Network net = oc.network();
+        CurvaturePlan plan = CurvaturePlan.of(net, mode, null, Long.MAX_VALUE, false, false)
+                .withClasses(net, net.classCount(), Long.MAX_VALUE);
+        CurvatureSums sums = OracleSums.accumulate(oc, plan, BATCH);
+        long count = 0;
+        double loss = 0;
+        double correct = 0;
+        for (int c = 0; c < sums.classCount(); c++) {
+            CurvatureSums cs = sums.ofClass(c);
+            count += cs.count();
+            loss += cs.count() == 0 ? 0 : cs.meanLoss() * cs.count();
+            correct += cs.count() == 0 ? 0 : cs.accuracy() * cs.count();
+        }
+        assertEquals(sums.count(), count, caseName + ": every sample is in one class");
+        assertScalar(caseName + " loss", sums.meanLoss(), loss / count);
+        assertScalar(caseName + " accuracy", sums.accuracy(), correct / count);
+        for (int l = 1; l <= net.depth(); l++) {
+            double trace = 0;
+            double[] a = new double[sums.layer(l).meanA().length];
+            for (int c = 0; c < sums.classCount(); c++) {
+                CurvatureSums cs = sums.ofClass(c);
+                trace += cs.layer(l).meanTrace() * cs.count();
+                double[] ac = cs.layer(l).meanA();
+                for (int i = 0; i < a.length; i++) {
+                    a[i] += ac[i] * cs.count() / count;
+                }
+            }
+            assertScalar(caseName + " " + mode + " layer " + l + " trace", sums.layer(l).meanTrace(), trace / count);
+            io.hessianatlas.common.testing.Tolerance.assertEntries(caseName + " layer " + l + " A", sums.layer(l).meanA(), a);
+        }
+    }
+
     @Test
     void factorsOverTheBudgetAreRefused() {
         Network net = OracleCase.load(CLASS_CASES[1]).network();

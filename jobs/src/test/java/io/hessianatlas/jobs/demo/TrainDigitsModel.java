@@ -47,7 +47,17 @@ public final class TrainDigitsModel {
      */
     static final int MAX_ITER = 25;
 
+    /** The demo's digits, from the jobs module's folder (where the tests run). */
+    public static final Path DIGITS_CSV = Path.of("..", "scripts", "demo-data", "digits.csv").toAbsolutePath().normalize();
+
     private TrainDigitsModel() {
+    }
+
+    /** Fits the demo's pipeline on {@link #DIGITS_CSV} in {@code spark} and saves it to {@code target}; returns target. */
+    public static Path train(SparkSession spark, Path target) {
+        Dataset<Row> digits = spark.read().option("header", "true").option("inferSchema", "true").csv(DIGITS_CSV.toString());
+        save(pipeline().fit(digits), target.toAbsolutePath());
+        return target.toAbsolutePath();
     }
 
     public static void main(String[] args) {

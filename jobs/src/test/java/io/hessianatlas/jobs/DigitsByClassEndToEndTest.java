@@ -1,0 +1,106 @@
+package io.hessianatlas.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.hessianatlas.jobs.demo.TrainDigitsModel;
+import io.hessianatlas.jobs.testing.CliRun;
+import io.hessianatlas.jobs.testing.SparkTestSession;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `analyze --by-class --density --network` on the demo's trained digits network (Spark ML MLP
+ * 64-32-10 fitted here on scripts/demo-data/digits.csv, 1797 rows, 10 classes): the classes table
+ * against the per-sample tables of the same run. Layer 1's block (d = 2080, 35 MB) is dense
+ * globally but ten of them exceed the 256 MiB budget, so its class rows use the Kronecker
+ * estimate; layer 2's (d = 330) are dense per class.
+ */
+class DigitsByClassEndToEndTest {
+    /** Class mean trace vs the mean of the written per-sample traces: only summation order differs. */
+    private static final double CLASS_MEAN_RELATIVE = 1e-10;
+    private static final int CLASSES = 10;
+    private static final int ROWS = 1797;
+
+    private static SparkSession spark;
+
+    @TempDir
+    static Path tmp;
+
+    private static Path out;
+    private static CliRun run;
+
+    @BeforeAll
+    static void trainAndAnalyze() {
+        spark = SparkTestSession.start(DigitsByClassEndToEndTest.class.getSimpleName());
+        Path model = TrainDigitsModel.train(spark, tmp.resolve("digits-mlp"));
+        out = tmp.resolve("out");
+        run = CliRun.of("analyze", "--model", model.toString(), "--data", TrainDigitsModel.DIGITS_CSV.toString(),
+                "--format", "csv", "--out", out.toString(), "--by-class", "--density", "--network", "--top-k", "5",
+                "--density-steps", "20", "--density-probes", "4");
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        SparkTestSession.stop(spark);
+    }
+
+    @Test
+    void classesTableMatchesThePerSampleTables() {
+        assertEquals(0, run.exitCode, run.toString());
+        Dataset<Row> samples = spark.read().parquet(out.resolve("samples").toString());
+        Dataset<Row> perLayer = spark.read().parquet(out.resolve("sample_layers").toString())
+                .join(samples.select("sample_id", "label", "loss", "predicted_class"), "sample_id");
+        // layer 0 (the network): the per-sample traces summed over the layers
+        Dataset<Row> network = perLayer.groupBy("sample_id", "label").agg(functions.sum("trace").as("trace"))
+                .withColumn("layer", functions.lit(0));
+        Map<String, double[]> expected = new HashMap<>();
+        for (Row r : perLayer.select("label", "layer", "trace").unionByName(network.select("label", "layer", "trace"))
+                .groupBy("label", "layer").agg(functions.avg("trace"), functions.count("trace")).collectAsList()) {
+            expected.put(r.getInt(0) + "/" + r.getInt(1), new double[] {r.getDouble(2), r.getLong(3)});
+        }
+        Map<Integer, double[]> lossAccuracy = new HashMap<>();
+        for (Row r : samples.groupBy("label").agg(functions.avg("loss"),
+                functions.avg(functions.when(functions.col("label").equalTo(functions.col("predicted_class")), 1.0)
+                        .otherwise(0.0))).collectAsList()) {
+            lossAccuracy.put(r.getInt(0), new double[] {r.getDouble(1), r.getDouble(2)});
+        }
+
+        List<Row> classes = spark.read().parquet(out.resolve("classes").toString()).collectAsList();
+        assertEquals(CLASSES * 3, classes.size(), "10 classes x (network, layer 1, layer 2)");
+        long total = 0;
+        for (Row c : classes) {
+            int cls = c.getInt(c.fieldIndex("class"));
+            int layer = c.getInt(c.fieldIndex("layer"));
+            String at = "class " + cls + " layer " + layer + ": ";
+            double[] e = expected.get(cls + "/" + layer);
+            double trace = c.getDouble(c.fieldIndex("trace"));
+            assertEquals((long) e[1], c.getLong(c.fieldIndex("samples")), at + "samples");
+            assertEquals(0.0, Math.abs(trace - e[0]) / Math.abs(e[0]), CLASS_MEAN_RELATIVE,
+                    at + "trace " + trace + " vs the mean of its samples' traces " + e[0]);
+            assertEquals(lossAccuracy.get(cls)[0], c.getDouble(c.fieldIndex("loss")), 1e-12 * lossAccuracy.get(cls)[0],
+                    at + "mean loss");
+            assertEquals(lossAccuracy.get(cls)[1], c.getDouble(c.fieldIndex("accuracy")), 1e-12, at + "accuracy");
+            String method = c.getString(c.fieldIndex("lambda_max_method"));
+            assertEquals(layer == 0 ? "block_max" : layer == 1 ? "kronecker" : "dense", method, at + "lambda_max_method");
+            assertTrue(c.getDouble(c.fieldIndex("lambda_max")) > 0, at + "lambda_max of a GGN block is positive");
+            if (layer == 2) {
+                total += c.getLong(c.fieldIndex("samples"));
+            }
+        }
+        assertEquals(ROWS, total, "every digit is in one class");
+        assertTrue(run.out.contains("per class (whole network)"), run.out);
+    }
+}

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import io.hessianatlas.jobs.demo.TrainDigitsModel;
 import io.hessianatlas.jobs.testing.CliRun;
+import io.hessianatlas.jobs.testing.HeadlessChromium;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,11 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * `analyze --by-class --density --network` on the demo's trained digits network (Spark ML MLP
+ * `analyze --by-class --density --network --report` on the demo's trained digits network (Spark ML MLP
  * 64-32-10 fitted here on scripts/demo-data/digits.csv, 1797 rows, 10 classes): the classes table
  * against the per-sample tables of the same run. Layer 1's block (d = 2080, 35 MB) is dense
  * globally but ten of them exceed the 256 MiB budget, so its class rows use the Kronecker
- * estimate; layer 2's (d = 330) are dense per class.
+ * estimate; layer 2's (d = 330) are dense per class. The report renders in headless Chromium with
+ * no console message and no network request, from disk and unpacked from a zip.
  */
 class DigitsByClassEndToEndTest {
     /** Class mean trace vs the mean of the written per-sample traces: only summation order differs. */
@@ -48,7 +50,7 @@ class DigitsByClassEndToEndTest {
         Path model = TrainDigitsModel.train(spark, tmp.resolve("digits-mlp"));
         out = tmp.resolve("out");
         run = CliRun.of("analyze", "--model", model.toString(), "--data", TrainDigitsModel.DIGITS_CSV.toString(),
-                "--format", "csv", "--out", out.toString(), "--by-class", "--density", "--network", "--top-k", "5",
+                "--format", "csv", "--out", out.toString(), "--by-class", "--density", "--network", "--report", "--top-k", "5",
                 "--density-steps", "20", "--density-probes", "4");
     }
 
@@ -102,5 +104,54 @@ class DigitsByClassEndToEndTest {
         }
         assertEquals(ROWS, total, "every digit is in one class");
         assertTrue(run.out.contains("per class (whole network)"), run.out);
+    }
+
+    @Test
+    void reportRendersWithoutErrorsOrRequests() throws Exception {
+        assertEquals(0, run.exitCode, run.toString());
+        Path html = out.resolve("report.html");
+        assertTrue(run.out.contains("report: ") && run.out.contains("report.html"), run.out);
+        String page = Files.readString(html);
+        for (String section : new String[] {"Per class", "Spectral density", "KFAC quality", "most curved samples"}) {
+            assertTrue(page.contains(section), "report.html has a '" + section + "' section");
+        }
+        List<Path> charts;
+        try (var files = Files.list(out.resolve("report"))) {
+            charts = files.sorted().toList();
+        }
+        long svg = charts.stream().filter(f -> f.toString().endsWith(".svg")).count();
+        long png = charts.stream().filter(f -> f.toString().endsWith(".png")).count();
+        assertTrue(svg >= 8 && svg == png, "every chart as SVG and PNG beside the report: " + charts);
+        for (Path f : charts) {
+            if (f.toString().endsWith(".png")) {
+                assertTrue(javax.imageio.ImageIO.read(f.toFile()).getWidth() > 100, f + " is an image");
+            }
+        }
+
+        HeadlessChromium chromium = HeadlessChromium.requireOrSkip();
+        HeadlessChromium.Render r = chromium.render(html, tmp.resolve("chromium"), 1280, 4000);
+        r.assertClean(html.toString());
+        HeadlessChromium.ImageStats stats = HeadlessChromium.imageStats(r.screenshot());
+        assertTrue(stats.foregroundFraction() > 0.03 && stats.colours() > 50, "the screenshot looks blank: " + stats);
+
+        // the same page out of a zip of the output folder: it needs nothing beside itself
+        Path zip = tmp.resolve("out.zip");
+        try (var zos = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+            zos.putNextEntry(new java.util.zip.ZipEntry("out/report.html"));
+            zos.write(Files.readAllBytes(html));
+            zos.closeEntry();
+        }
+        Path unpacked = tmp.resolve("unzipped");
+        try (var zis = new java.util.zip.ZipInputStream(Files.newInputStream(zip))) {
+            java.util.zip.ZipEntry e = zis.getNextEntry();
+            Path target = Files.createDirectories(unpacked.resolve("out")).resolve("report.html");
+            Files.write(target, zis.readAllBytes());
+            assertEquals("out/report.html", e.getName());
+        }
+        HeadlessChromium.Render alone = chromium.render(unpacked.resolve("out/report.html"), tmp.resolve("chromium-zip"),
+                1280, 4000);
+        alone.assertClean("report.html alone, unpacked from a zip");
+        assertEquals(stats.foreground(), HeadlessChromium.imageStats(alone.screenshot()).foreground(),
+                "the page alone renders as with its folder");
     }
 }

@@ -24,6 +24,7 @@ import io.hessianatlas.jobs.analyze.io.InputBatcher;
 import io.hessianatlas.jobs.analyze.io.InputPreparation;
 import io.hessianatlas.jobs.analyze.io.LabelType;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
+import io.hessianatlas.jobs.analyze.report.CurvatureReport;
 import io.hessianatlas.jobs.analyze.io.OutputCommit;
 import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
 import io.hessianatlas.jobs.analyze.spark.ExecutorEnvironments;
@@ -49,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *   <li>read: {@link InputPreparation} (schema checks naming the column);</li>
  *   <li>pass: {@link CurvaturePassStep}, one distributed pass over mini-batches;</li>
  *   <li>spectra: {@link SpectraStep}: dense, Kronecker, matrix-free Lanczos and densities;</li>
- *   <li>write: the four tables and run.json through {@link OutputCommit} (atomic).</li>
+ *   <li>write: the tables through {@link OutputCommit} (atomic);</li>
+ *   <li>report (--report): {@link CurvatureReport} from the staged tables, then run.json, and the commit.</li>
  * </ol>
  */
 public final class AnalyzeJob {
@@ -181,6 +183,17 @@ public final class AnalyzeJob {
             Map<String, Object> nativeManifest = new LinkedHashMap<>();
             nativeManifest.put("driver", ExecutorEnvironments.driverManifest(nativeStatus));
             nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments()));
+            String report = null;
+            if (options.output().report()) {
+                // the report reads the staged tables and this run.json (its own phase is in the final one)
+                String runJson = new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results,
+                        passes, skipped, nativeManifest).toJson();
+                CurvatureReport.Written written = CurvatureReport.write(spark, commit.stagingPath(), runJson);
+                report = new org.apache.hadoop.fs.Path(options.output().out(), CurvatureReport.HTML).toString();
+                timer.end("report", written.charts().size() + " chart files beside " + CurvatureReport.HTML);
+                phases = timer.phases();
+                phases.put("total", timer.totalSeconds());
+            }
             commit.commit(new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results, passes,
                     skipped, nativeManifest).toJson());
             for (String w : warnings) {
@@ -188,7 +201,7 @@ public final class AnalyzeJob {
             }
             return new AnalyzeResult(options.output().out(), options.pass().mode().optionName(),
                     options.pass().precision().optionName(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy,
-                    phases, passes, options.spectra().eigenvectors() > 0, warnings, classes, null);
+                    phases, passes, options.spectra().eigenvectors() > 0, warnings, classes, report);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + options.output().out() + " failed: " + e.getMessage(), e);
         } finally {

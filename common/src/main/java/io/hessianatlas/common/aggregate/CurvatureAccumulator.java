@@ -40,7 +40,7 @@ public final class CurvatureAccumulator {
     private final INDArray[] sumF;
     private final INDArray[] sumGradMatrix; // (n x (m+1)): Σ δ ãᵀ
     private final double[] sumTrace;
-    private final INDArray[][] scratch;      // float32 batches: [layer][A, G, grad] per-batch products
+    private final INDArray[][] scratch;      // [layer][A, G, grad, H] per-batch products (float32, or shared)
     private final CurvatureAccumulator[] classes;   // [class] with per-class sums, else null
     private long count;
     private double lossSum;
@@ -58,7 +58,7 @@ public final class CurvatureAccumulator {
         sumF = new INDArray[k];
         sumGradMatrix = new INDArray[k];
         sumTrace = new double[k];
-        scratch = new INDArray[k][3];
+        scratch = new INDArray[k][4];
         if (plan.perClass() != null) {
             classes = new CurvatureAccumulator[plan.classCount()];
             for (int c = 0; c < classes.length; c++) {
@@ -97,33 +97,112 @@ public final class CurvatureAccumulator {
      * @param scores the batch's scores over exactly this plan's layers (traces are taken from them)
      */
     public void add(BatchCurvature batch, SampleScores scores, int[] labels) {
-        addSamples(batch, scores, labels, 0, batch.batchSize());
         if (classes == null) {
+            addSamples(batch, scores, labels, 0, batch.batchSize(), null);
             return;
         }
         if (labels == null) {
             throw new IllegalArgumentException("per-class sums need the class of every sample");
         }
-        for (int from = 0, to; from < labels.length; from = to) {
+        int b = batch.batchSize();
+        if (b > 0 && labels[0] >= 0 && labels[0] == labels[b - 1] && singleRun(labels)) {
+            // one class (the input arrives in class batches with --by-class): one product per sum, added to both
+            addSamples(batch, scores, labels, 0, b, classes[labels[0]]);
+            return;
+        }
+        addSamples(batch, scores, labels, 0, b, null);
+        for (int from = 0, to; from < b; from = to) {
             to = from + 1;
-            while (to < labels.length && labels[to] == labels[from]) {
+            while (to < b && labels[to] == labels[from]) {
                 to++;
             }
             if (labels[from] >= 0) {
-                classes[labels[from]].addSamples(batch, scores, labels, from, to);
+                classes[labels[from]].addSamples(batch, scores, labels, from, to, null);
             }
         }
     }
 
-    /** Adds the batch's samples {@code from..to-1} (a column range of every batch array). */
-    private void addSamples(BatchCurvature batch, SampleScores scores, int[] labels, int from, int to) {
+    private static boolean singleRun(int[] labels) {
+        for (int label : labels) {
+            if (label != labels[0]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Adds the batch's samples {@code from..to-1} (a column range of every batch array) to these
+     * sums and, when {@code also} is given, to its sums too: each batch product is then formed once
+     * (into a float64 buffer) and added to both, for every sum {@code also} keeps.
+     */
+    private void addSamples(BatchCurvature batch, SampleScores scores, int[] labels, int from, int to,
+                            CurvatureAccumulator also) {
         if (batch.mode() != plan.mode()) {
             throw new IllegalArgumentException("batch mode " + batch.mode() + " differs from plan mode " + plan.mode());
         }
         boolean whole = from == 0 && to == batch.batchSize();
         int b = to - from;
         int p = network.outputSize();
-        count += b;
+        addCounts(scores, labels, from, to);
+        if (also != null) {
+            also.addCounts(scores, labels, from, to);
+        }
+        for (int i = 0; i < layers.length; i++) {
+            int l = layers[i];
+            ThetaIndex theta = theta(l);
+            long n = theta.fanOut();
+            INDArray aug = sampleColumns(batch.augmentedInput(l), from, to, 1, whole);
+            INDArray delta = sampleColumns(batch.delta(l), from, to, 1, whole);
+            if (also == null) {
+                addGram(aug, sumA[i], i, 0);
+                addProduct(delta, false, aug, true, sumGradMatrix[i], i, 2);
+            } else {
+                addToBoth(gram(aug, i, 0, sumA[i]), sumA[i], also.sumA[i]);
+                addToBoth(product(delta, false, aug, true, i, 2, sumGradMatrix[i]), sumGradMatrix[i], also.sumGradMatrix[i]);
+            }
+            if (batch.mode() == CurvatureMode.GGN) {
+                // C (n x pB) held as its rows (pB x n): sample s owns rows s·p .. s·p + p - 1
+                INDArray rows = whole ? batch.factorRows(l)
+                        : batch.factorRows(l).get(NDArrayIndex.interval((long) from * p, (long) to * p), NDArrayIndex.all()).dup('c');
+                if (also == null) {
+                    addGram(rows.transpose(), sumG[i], i, 1);
+                } else {
+                    addToBoth(gram(rows.transpose(), i, 1, sumG[i]), sumG[i], also.sumG[i]);
+                }
+            } else {
+                INDArray q = sampleColumns(batch.exactCurvature(l), from, to, (int) n, whole);      // (n x nB)
+                addToBoth(toDouble(q).reshape('c', n, b, n).sum(1), sumG[i], also == null ? null : also.sumG[i]);
+            }
+            double trace = 0;
+            for (int s = from; s < to; s++) {
+                trace += scores.trace(i, s);
+            }
+            sumTrace[i] += trace;
+            if (also != null) {
+                also.sumTrace[i] += trace;
+            }
+            INDArray alsoH = also == null ? null : also.sumHr[i];
+            if (sumHr[i] != null || alsoH != null) {
+                INDArray q = batch.perSampleCurvature(l);                                           // (B x n x n)
+                q = whole ? q : q.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all()).dup('c');
+                if (sumHr[i] != null && alsoH != null) {
+                    INDArray blocks = scratch(i, 3, DataType.DOUBLE, sumHr[i]);
+                    addThetaBlocks(aug, q, blocks, 0.0);
+                    addToBoth(blocks, sumHr[i], alsoH);
+                } else {
+                    addThetaBlocks(aug, q, sumHr[i] != null ? sumHr[i] : alsoH, 1.0);
+                }
+            }
+            if (sumF[i] != null) {
+                INDArray u = theta.outerProductColumns(toDouble(aug), toDouble(delta));                 // (d x B)
+                Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
+            }
+        }
+    }
+
+    private void addCounts(SampleScores scores, int[] labels, int from, int to) {
+        count += to - from;
         for (int s = from; s < to; s++) {
             lossSum += scores.loss(s);
             if (labels != null && labels[s] >= 0) {
@@ -133,36 +212,29 @@ public final class CurvatureAccumulator {
                 }
             }
         }
-        for (int i = 0; i < layers.length; i++) {
-            int l = layers[i];
-            ThetaIndex theta = theta(l);
-            long n = theta.fanOut();
-            INDArray aug = sampleColumns(batch.augmentedInput(l), from, to, 1, whole);
-            INDArray delta = sampleColumns(batch.delta(l), from, to, 1, whole);
-            addGram(aug, sumA[i], i, 0);
-            addProduct(delta, false, aug, true, sumGradMatrix[i], i, 2);
-            if (batch.mode() == CurvatureMode.GGN) {
-                // C (n x pB) held as its rows (pB x n): sample s owns rows s·p .. s·p + p - 1
-                INDArray rows = whole ? batch.factorRows(l)
-                        : batch.factorRows(l).get(NDArrayIndex.interval((long) from * p, (long) to * p), NDArrayIndex.all()).dup('c');
-                addGram(rows.transpose(), sumG[i], i, 1);
-            } else {
-                INDArray q = sampleColumns(batch.exactCurvature(l), from, to, (int) n, whole);      // (n x nB)
-                sumG[i].addi(toDouble(q).reshape('c', n, b, n).sum(1));
-            }
-            for (int s = from; s < to; s++) {
-                sumTrace[i] += scores.trace(i, s);
-            }
-            if (sumHr[i] != null) {
-                INDArray q = batch.perSampleCurvature(l);                                           // (B x n x n)
-                addThetaBlocks(aug, whole ? q : q.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all())
-                        .dup('c'), sumHr[i]);
-            }
-            if (sumF[i] != null) {
-                INDArray u = theta.outerProductColumns(toDouble(aug), toDouble(delta));                 // (d x B)
-                Nd4j.gemm(u, u, sumF[i], false, true, 1.0, 1.0);
-            }
+    }
+
+    /** first += product and, when given, second += product (float64). */
+    private static void addToBoth(INDArray product, INDArray first, INDArray second) {
+        first.addi(product);
+        if (second != null) {
+            second.addi(product);
         }
+    }
+
+    /** x xᵀ of one batch as float64 in a buffer (one triangle, as {@link #addGram} leaves it). */
+    private INDArray gram(INDArray x, int layerIndex, int slot, INDArray like) {
+        INDArray product = scratch(layerIndex, slot, x.dataType(), like);
+        SymmetricRankUpdate.update(x, product, 0.0);
+        return toDouble(product);
+    }
+
+    /** op(x) op(y) of one batch as float64 in a buffer. */
+    private INDArray product(INDArray x, boolean transposeX, INDArray y, boolean transposeY, int layerIndex, int slot,
+                             INDArray like) {
+        INDArray product = scratch(layerIndex, slot, x.dataType(), like);
+        Nd4j.gemm(x, y, product, transposeX, transposeY, 1.0, 0.0);
+        return toDouble(product);
     }
 
     /**
@@ -188,15 +260,16 @@ public final class CurvatureAccumulator {
      * @param aug ã {@code ((m+1) x B)}
      * @param q   Q_s of every sample {@code (B x n x n)}
      * @param sum R {@code ((m+1)² x n²)}
+     * @param beta 1 to add to sum, 0 to overwrite it
      */
-    private static void addThetaBlocks(INDArray aug, INDArray q, INDArray sum) {
+    private static void addThetaBlocks(INDArray aug, INDArray q, INDArray sum, double beta) {
         long b = aug.columns();
         long m1 = aug.rows();
         long n = q.size(1);
         INDArray augT = toDouble(aug).transpose().dup('c');                                      // (B x m1)
         INDArray x = augT.reshape('c', b, m1, 1).mul(augT.reshape('c', b, 1, m1)).reshape('c', b, m1 * m1);
         INDArray y = toDouble(q).reshape('c', b, n * n);
-        Nd4j.gemm(x, y, sum, true, false, 1.0, 1.0);
+        Nd4j.gemm(x, y, sum, true, false, 1.0, beta);
     }
 
     /**

@@ -14,7 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * in plain arrays: the augmented inputs ã^0 = [x; 1] {@code ((n_0+1) x B)} and the targets y
  * {@code (p x B)}, both column-major (sample s at offset s·(n_0+1), resp. s·p), the sample ids and
  * (softmax) the class indices. Persisted once, it feeds the per-sample pass and every matrix-free
- * pass (with --by-class in class order, {@link #sortedByClass}). Kept augmented and sample-contiguous, as the rows arrive: an ND4J batch is then one copy,
+ * pass (with --by-class, each batch holds one class: {@link InputBatcher}). Kept augmented and sample-contiguous, as the rows arrive: an ND4J batch is then one copy,
  * with no transposition and no [x; 1] stacking.
  */
 public final class InputBatch implements Serializable {
@@ -85,31 +85,5 @@ public final class InputBatch implements Serializable {
             };
         }
         return out;
-    }
-
-    /**
-     * This batch with its samples in ascending class order (stable; -1, no class, first), so that
-     * each class is one run of columns and its per-class sums one product per batch.
-     */
-    public InputBatch sortedByClass() {
-        int b = ids.length;
-        Integer[] order = new Integer[b];
-        for (int s = 0; s < b; s++) {
-            order[s] = s;
-        }
-        java.util.Arrays.sort(order, java.util.Comparator.comparingInt(s -> classes[s]));
-        int stride = inputWidth + 1;
-        Object[] sortedIds = new Object[b];
-        double[] sortedX = new double[xAug.length];
-        double[] sortedY = new double[y.length];
-        int[] sortedClasses = new int[b];
-        for (int t = 0; t < b; t++) {
-            int s = order[t];
-            sortedIds[t] = ids[s];
-            System.arraycopy(xAug, s * stride, sortedX, t * stride, stride);
-            System.arraycopy(y, s * outputWidth, sortedY, t * outputWidth, outputWidth);
-            sortedClasses[t] = classes[s];
-        }
-        return new InputBatch(sortedIds, sortedX, sortedY, sortedClasses, inputWidth, outputWidth, skipped, skipReasons);
     }
 }

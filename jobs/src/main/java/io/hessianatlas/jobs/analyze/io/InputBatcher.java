@@ -39,7 +39,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
      * @param stringIds   sample_id is a string column (else a long)
      * @param skipInvalid drop invalid rows (counting them, with their reasons) instead of failing the task
      * @param byClass     --by-class: every label must name a class (a soft binary label is invalid), and
-     *                    each batch is ordered by class ({@link InputBatch#sortedByClass})
+     *                    each batch holds one class ({@link ClassBatches})
      */
     public InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize, boolean stringIds, boolean skipInvalid,
                         boolean byClass) {
@@ -54,6 +54,9 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
 
     @Override
     public Iterator<InputBatch> call(Iterator<InternalRow> rows) {
+        if (byClass) {
+            return new ClassBatches(rows);
+        }
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -101,10 +104,137 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                     y = java.util.Arrays.copyOf(y, p * used);
                     classes = classes == null ? null : java.util.Arrays.copyOf(classes, used);
                 }
-                InputBatch batch = new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
-                return byClass ? batch.sortedByClass() : batch;
+                return new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
             }
         };
+    }
+
+    /** Rows of samples pending per class with --by-class, over all classes, at most (bytes). */
+    static final long CLASS_PENDING_BYTES = 64L << 20;
+
+    /**
+     * The batches of a partition with --by-class: each batch holds samples of one class, so that
+     * every per-class sum is the same one product per batch as the global sum (the accumulator forms
+     * it once and adds it to both). A class's batch is emitted when it holds
+     * {@link #classBatchSize} samples; at the end of the partition the partial ones follow in class
+     * order. Deterministic for a given partition; pending rows stay under {@link #CLASS_PENDING_BYTES}.
+     */
+    private final class ClassBatches implements Iterator<InputBatch> {
+        private final Iterator<InternalRow> rows;
+        private final int stride = inputWidth + 1;
+        private final int capacity;
+        private final Object[][] ids;
+        private final double[][] x;
+        private final double[][] y;
+        private final int[] used;
+        private final double[] rowX = new double[stride];
+        private final double[] rowY = new double[outputWidth];
+        private final int[] rowClass = new int[1];
+        private final java.util.ArrayDeque<InputBatch> ready = new java.util.ArrayDeque<>();
+        private int skipped;
+        private final List<String> reasons = new ArrayList<>();
+        private boolean flushed;
+
+        ClassBatches(Iterator<InternalRow> rows) {
+            this.rows = rows;
+            int classes = loss.classCount(outputWidth);
+            this.capacity = classBatchSize(batchSize, classes, stride + outputWidth);
+            this.ids = new Object[classes][];
+            this.x = new double[classes][];
+            this.y = new double[classes][];
+            this.used = new int[classes];
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && rows.hasNext()) {
+                readRow(rows.next());
+            }
+            if (ready.isEmpty() && !flushed) {
+                flushed = true;
+                for (int c = 0; c < used.length; c++) {
+                    if (used[c] > 0) {
+                        emit(c);
+                    }
+                }
+                if (ready.isEmpty() && skipped > 0) {   // every row skipped: still report them
+                    ready.add(new InputBatch(new Object[0], new double[0], new double[0], new int[0], inputWidth,
+                            outputWidth, takeSkipped(), takeReasons()));
+                }
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public InputBatch next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return ready.poll();
+        }
+
+        private void readRow(InternalRow row) {
+            Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
+            try {
+                readFeatures(row, id, inputWidth, rowX, 0);
+                rowX[inputWidth] = 1.0;
+                java.util.Arrays.fill(rowY, 0.0);
+                readLabel(row, id, loss, outputWidth, rowY, 0, rowClass, 0, true);
+            } catch (InputException e) {
+                if (!skipInvalid) {
+                    throw e;
+                }
+                skipped++;
+                if (reasons.size() < REASONS_KEPT) {
+                    reasons.add(e.getMessage());
+                }
+                return;
+            }
+            int c = rowClass[0];
+            if (ids[c] == null) {
+                ids[c] = new Object[capacity];
+                x[c] = new double[capacity * stride];
+                y[c] = new double[capacity * outputWidth];
+            }
+            int s = used[c]++;
+            ids[c][s] = id;
+            System.arraycopy(rowX, 0, x[c], s * stride, stride);
+            System.arraycopy(rowY, 0, y[c], s * outputWidth, outputWidth);
+            if (used[c] == capacity) {
+                emit(c);
+            }
+        }
+
+        private void emit(int c) {
+            int n = used[c];
+            int[] classes = new int[n];
+            java.util.Arrays.fill(classes, c);
+            ready.add(new InputBatch(java.util.Arrays.copyOf(ids[c], n), java.util.Arrays.copyOf(x[c], n * stride),
+                    java.util.Arrays.copyOf(y[c], n * outputWidth), classes, inputWidth, outputWidth, takeSkipped(),
+                    takeReasons()));
+            used[c] = 0;
+        }
+
+        private int takeSkipped() {
+            int k = skipped;
+            skipped = 0;
+            return k;
+        }
+
+        private List<String> takeReasons() {
+            List<String> r = new ArrayList<>(reasons);
+            reasons.clear();
+            return r;
+        }
+    }
+
+    /**
+     * Samples per class batch: the batch size, or fewer when the classes' pending rows
+     * (C · size · rowDoubles · 8 bytes) would exceed {@link #CLASS_PENDING_BYTES}; at least 1.
+     */
+    static int classBatchSize(int batchSize, int classes, int rowDoubles) {
+        long perSample = (long) classes * rowDoubles * Double.BYTES;
+        return (int) Math.max(1, Math.min(batchSize, CLASS_PENDING_BYTES / perSample));
     }
 
     private static void readFeatures(InternalRow row, Object id, int n0, double[] x, int offset) {

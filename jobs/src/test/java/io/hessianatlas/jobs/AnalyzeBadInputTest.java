@@ -227,7 +227,8 @@ class AnalyzeBadInputTest {
         }, "weights.safetensors", "fc2", "NaN"));
         // ---- data --------------------------------------------------------------------------
         c.add(new Case("--data missing path", 2,
-                d -> set(good(d), "--data", d.resolve("no-such-data.jsonl").toString()), "--data", "no-such-data.jsonl"));
+                d -> set(good(d), "--data", d.resolve("no-such-data.jsonl").toString()), "--data", "no-such-data.jsonl",
+                "does not exist"));
         c.add(new Case("--features-col missing column", 2, d -> with(good(d), "--features-col", "pixels"),
                 "--features-col", "pixels"));
         c.add(new Case("features column is a string", 2, d -> {

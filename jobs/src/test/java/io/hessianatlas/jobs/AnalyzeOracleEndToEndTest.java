@@ -194,6 +194,18 @@ class AnalyzeOracleEndToEndTest {
 
         JsonNode manifest = new ObjectMapper().readTree(out.resolve("run.json").toFile());
         assertEquals(2, manifest.get("schema_version").asInt());
+        java.time.Instant startedAt = java.time.Instant.parse(manifest.get("started_at").asText());
+        java.time.Instant endedAt = java.time.Instant.parse(manifest.get("ended_at").asText());
+        assertTrue(!endedAt.isBefore(startedAt), "started_at <= ended_at (UTC ISO-8601)");
+        JsonNode fingerprint = manifest.get("input").get("fingerprint");
+        Path data = in.resolve("data.jsonl");
+        assertEquals(1, fingerprint.get("files").asInt(), "one input file");
+        assertEquals(Files.size(data), fingerprint.get("bytes").asLong(), "its size");
+        assertEquals(java.time.Instant.ofEpochMilli(Files.getLastModifiedTime(data).toMillis()).toString(),
+                fingerprint.get("latest_modified").asText());
+        assertEquals(64, fingerprint.get("sha256").asText().length());
+        assertEquals(spark.sparkContext().applicationId(), manifest.get("spark").get("application_id").asText());
+        assertEquals(0, manifest.get("spark").get("failed_task_attempts").asInt());
         assertEquals(n, manifest.get("input").get("rows_used").asInt());
         assertScalar(caseName + " run.json mean_loss", oc.at("loss_mean").asDouble(), manifest.get("mean_loss").asDouble());
         if (oc.network().classCount() == 0) {

@@ -21,6 +21,7 @@ import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
 import io.hessianatlas.jobs.analyze.io.CurvatureTables;
 import io.hessianatlas.jobs.analyze.io.InputBatch;
 import io.hessianatlas.jobs.analyze.io.InputBatcher;
+import io.hessianatlas.jobs.analyze.io.InputFingerprint;
 import io.hessianatlas.jobs.analyze.io.InputPreparation;
 import io.hessianatlas.jobs.analyze.io.LabelType;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
@@ -30,6 +31,7 @@ import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
 import io.hessianatlas.jobs.analyze.spark.ExecutorEnvironments;
 import io.hessianatlas.jobs.analyze.spark.SkippedRows;
 import io.hessianatlas.jobs.analyze.spark.SpectraStep;
+import io.hessianatlas.jobs.analyze.spark.TaskFailures;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -65,11 +67,14 @@ public final class AnalyzeJob {
     /** Runs the job in the active SparkSession if there is one (tests), else in a new one that it stops. */
     public static AnalyzeResult run(AnalyzeOptions options) {
         PhaseTimer timer = new PhaseTimer();
+        java.time.Instant started = java.time.Instant.now();
         ModelLoader.Kind kind = ModelLoader.detect(options.input().model());
         ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.input().model(), kind) : null;
         if (model != null) {
             validateAgainstNetwork(options, model.network());
         }
+        // before Spark starts: a missing --data or a bad --out fails in a fraction of a second
+        InputFingerprint fingerprint = InputFingerprint.of(new Configuration(), options.input().data());
         OutputCommit.check(new Configuration(), options.output().out(), options.output().overwrite());
         timer.end("validate", kind.label + " model " + options.input().model());
         // ND4J and the BLAS self-check before Spark starts: a wrong BLAS stops the run in a second
@@ -85,7 +90,7 @@ public final class AnalyzeJob {
         SparkSession spark = builder.getOrCreate();
         timer.end("start", "Spark " + spark.version() + ", master " + spark.sparkContext().master());
         try {
-            return execute(spark, options, kind, model, timer, nativeStatus);
+            return execute(spark, options, kind, model, timer, nativeStatus, new RunManifest.Context(started, fingerprint));
         } finally {
             if (!reuse) {
                 spark.stop();
@@ -95,7 +100,20 @@ public final class AnalyzeJob {
 
     private static AnalyzeResult execute(SparkSession spark, AnalyzeOptions options, ModelLoader.Kind kind,
                                          ModelLoader.Loaded nativeModel, PhaseTimer timer,
-                                         NativeRuntime.Status nativeStatus) {
+                                         NativeRuntime.Status nativeStatus, RunManifest.Context context) {
+        TaskFailures failures = new TaskFailures();
+        spark.sparkContext().addSparkListener(failures);
+        try {
+            return execute(spark, options, kind, nativeModel, timer, nativeStatus, context, failures);
+        } finally {
+            spark.sparkContext().removeSparkListener(failures);
+        }
+    }
+
+    private static AnalyzeResult execute(SparkSession spark, AnalyzeOptions options, ModelLoader.Kind kind,
+                                         ModelLoader.Loaded nativeModel, PhaseTimer timer,
+                                         NativeRuntime.Status nativeStatus, RunManifest.Context context,
+                                         TaskFailures failures) {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
             model = ModelLoader.load(options.input().model(), kind);
@@ -178,8 +196,12 @@ public final class AnalyzeJob {
             Double accuracy = sums.labelledCount() > 0 ? sums.accuracy() : null;
             timer.end("write", "tables under " + options.output().out());
 
+            if (failures.warning() != null) {
+                warnings.add(failures.warning());
+            }
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
+            RunManifest.Context run = context.withSpark(spark.sparkContext().applicationId(), failures);
             Map<String, Object> nativeManifest = new LinkedHashMap<>();
             nativeManifest.put("driver", ExecutorEnvironments.driverManifest(nativeStatus));
             nativeManifest.put("executors", ExecutorEnvironments.manifest(pass.environments()));
@@ -187,7 +209,7 @@ public final class AnalyzeJob {
             if (options.output().report()) {
                 // the report reads the staged tables and this run.json (its own phase is in the final one)
                 String runJson = new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results,
-                        passes, skipped, nativeManifest).toJson();
+                        passes, skipped, nativeManifest, run).toJson();
                 CurvatureReport.Written written = CurvatureReport.write(spark, commit.stagingPath(), runJson);
                 report = new org.apache.hadoop.fs.Path(options.output().out(), CurvatureReport.HTML).toString();
                 timer.end("report", written.charts().size() + " chart files beside " + CurvatureReport.HTML);
@@ -195,7 +217,7 @@ public final class AnalyzeJob {
                 phases.put("total", timer.totalSeconds());
             }
             commit.commit(new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results, passes,
-                    skipped, nativeManifest).toJson());
+                    skipped, nativeManifest, run).toJson());
             for (String w : warnings) {
                 LOG.warn(w);
             }

@@ -15,8 +15,10 @@ import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.LayerResult;
+import io.hessianatlas.jobs.analyze.io.InputFingerprint;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
 import io.hessianatlas.jobs.analyze.spark.SkippedRows;
+import io.hessianatlas.jobs.analyze.spark.TaskFailures;
 
 /**
  * run.json: what a run was asked, what it read, what it computed with and how long it took (README
@@ -24,10 +26,26 @@ import io.hessianatlas.jobs.analyze.spark.SkippedRows;
  *
  * @param rowsRead           rows of the input before --sample-fraction and skipped rows
  * @param nativeEnvironments the driver's and the executors' native BLAS environments
+ * @param context            start time, input fingerprint, Spark application id and recovered failures
  */
 record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePlan plan, long rowsRead,
                    CurvatureSums sums, Double accuracy, Map<String, Double> phases, List<String> warnings,
-                   List<LayerResult> results, int passes, SkippedRows skipped, Map<String, Object> nativeEnvironments) {
+                   List<LayerResult> results, int passes, SkippedRows skipped, Map<String, Object> nativeEnvironments,
+                   Context context) {
+
+    /**
+     * When and where the run ran: its start, what --data was (null when the driver could not list
+     * it), and once Spark runs its application id and the failures it recovered from.
+     */
+    record Context(java.time.Instant started, InputFingerprint input, String applicationId, TaskFailures failures) {
+        Context(java.time.Instant started, InputFingerprint input) {
+            this(started, input, null, null);
+        }
+
+        Context withSpark(String id, TaskFailures f) {
+            return new Context(started, input, id, f);
+        }
+    }
 
     /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
     static final int SCHEMA_VERSION = 2;
@@ -37,6 +55,8 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("schema_version", SCHEMA_VERSION);
         m.put("command", "analyze");
+        m.put("started_at", context.started().toString());
+        m.put("ended_at", java.time.Instant.now().toString());
         m.put("options", options.toManifest());
         Map<String, Object> mod = new LinkedHashMap<>();
         mod.put("path", options.input().model());
@@ -53,6 +73,7 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
         in.put("rows_used", sums.count());
         in.put("rows_skipped", skipped.count());
         in.put("skip_reasons", skipped.reasons());
+        in.put("fingerprint", context.input() == null ? null : context.input().toManifest());
         m.put("input", in);
         m.put("mean_loss", sums.meanLoss());
         m.put("accuracy", accuracy);
@@ -77,6 +98,12 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
         versions.put("java", System.getProperty("java.version"));
         m.put("versions", versions);
         m.put("native", nativeEnvironments);
+        Map<String, Object> sp = new LinkedHashMap<>();
+        sp.put("application_id", context.applicationId());
+        sp.put("failed_task_attempts", context.failures() == null ? 0 : context.failures().failedTasks());
+        sp.put("executors_lost", context.failures() == null ? 0 : context.failures().lostExecutors());
+        sp.put("failure_reasons", context.failures() == null ? List.of() : context.failures().reasons());
+        m.put("spark", sp);
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m);
         } catch (IOException e) {

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  * {@code atlas}: the command-line entry point, for scripts/atlas locally and for spark-submit
  * ({@code --class io.hessianatlas.jobs.cli.AtlasCli}). Exit codes: 0 success, 2 bad usage or bad
  * input (one line on stderr naming the option, file, column or row), 3 a Lanczos spectrum did not
- * converge under --require-converged (tables written), 1 any other failure (a native
+ * converge under --require-converged (tables written), 130 / 143 interrupted by SIGINT / SIGTERM
+ * (one line, no output), 1 any other failure (a native
  * BLAS that fails its self-check among them: one line naming the routine, build, core type and
  * workaround).
  */
@@ -38,7 +39,16 @@ public final class AtlasCli implements Runnable {
 
     public static void main(String[] args) {
         BundledLogging.applyUnlessConfigured();
-        System.exit(execute(args));
+        Interruption.install(System.err);
+        int code = execute(args);
+        if (Interruption.requested()) {
+            try {
+                code = Interruption.awaitExitCode();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.exit(code);
     }
 
     /** Runs the CLI and returns its exit code (tests call this; main exits with it). */
@@ -68,6 +78,9 @@ public final class AtlasCli implements Runnable {
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            if (Interruption.requested()) {
+                return EXIT_FAILURE;          // the signal handler has said it and is ending the JVM
+            }
             boolean verbose = parseResult.subcommand() != null && parseResult.subcommand().hasMatchedOption("--verbose");
             int code = isInputError(ex) ? EXIT_USAGE : EXIT_FAILURE;
             err.println("error: " + oneLine(ex));

@@ -3,13 +3,18 @@ package io.hessianatlas.jobs.analyze.io;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Atomic output: every table and run.json are written into a hidden staging folder beside
@@ -17,10 +22,23 @@ import org.apache.hadoop.fs.Path;
  * last step (run.json and _SUCCESS are its last files). A failed run deletes its staging folder
  * and leaves any previous output untouched; with --overwrite the old output is moved aside only
  * once the new one is complete, and deleted after the rename.
+ *
+ * <p>A staging folder names its owner in {@value #OWNER} ({@code host pid}) until the commit. A
+ * run that was killed (SIGKILL, a lost machine) cannot delete its own: the next run into the same
+ * parent removes every staging folder of the same output whose owner is a process of this host that
+ * no longer runs, or, from another host, that is older than {@link #FOREIGN_STALE_MILLIS}, and logs
+ * each. {@link #abortAll} deletes the open ones (SIGTERM / SIGINT).
  */
 public final class OutputCommit implements AutoCloseable {
     static final String SUCCESS = "_SUCCESS";
     static final String RUN_JSON = "run.json";
+    static final String OWNER = "_OWNER";
+    static final String STAGING_INFIX = ".staging-";
+    /** A staging folder of another host (whose process cannot be checked) is stale after a day. */
+    static final long FOREIGN_STALE_MILLIS = 24L * 3600 * 1000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(OutputCommit.class);
+    private static final Set<OutputCommit> OPEN = ConcurrentHashMap.newKeySet();
 
     private final FileSystem fs;
     private final Path out;
@@ -65,11 +83,15 @@ public final class OutputCommit implements AutoCloseable {
             FileSystem fs = target.getFileSystem(conf);
             Path qualified = fs.makeQualified(target);
             Path parent = qualified.getParent();
-            Path staging = new Path(parent, "." + qualified.getName() + ".staging-" + UUID.randomUUID());
+            Path staging = new Path(parent, "." + qualified.getName() + STAGING_INFIX + UUID.randomUUID());
             if (!fs.mkdirs(staging)) {
                 throw new InputException("--out: cannot create " + staging + " (is " + parent + " writable?)");
             }
-            return new OutputCommit(fs, qualified, staging, overwrite);
+            OutputCommit commit = new OutputCommit(fs, qualified, staging, overwrite);
+            commit.writeText(OWNER, host() + " " + ProcessHandle.current().pid());
+            OPEN.add(commit);
+            removeStale(fs, qualified, staging);
+            return commit;
         } catch (IOException e) {
             throw new InputException("--out: cannot write beside " + out + ": " + e.getMessage(), e);
         }
@@ -93,6 +115,7 @@ public final class OutputCommit implements AutoCloseable {
 
     /** Writes run.json and _SUCCESS, then renames the staging folder to `out`. */
     public void commit(String runJson) throws IOException {
+        fs.delete(new Path(staging, OWNER), false);
         writeText(RUN_JSON, runJson);
         writeText(SUCCESS, "");
         Path aside = null;
@@ -120,12 +143,73 @@ public final class OutputCommit implements AutoCloseable {
     /** Deletes the staging folder unless the output was committed. */
     @Override
     public void close() {
+        OPEN.remove(this);
         if (!committed) {
             try {
                 fs.delete(staging, true);
             } catch (IOException ignored) {
                 // best effort: a leftover hidden staging folder never looks like a complete output
             }
+        }
+    }
+
+    /** Deletes the staging folders of every output still being written in this JVM (on a signal). */
+    public static void abortAll() {
+        for (OutputCommit c : OPEN) {
+            c.close();
+        }
+    }
+
+    /**
+     * Removes the staging folders of {@code out} left by runs that are gone (see the class comment);
+     * best effort: a folder that cannot be read or deleted is left for a later run.
+     */
+    static void removeStale(FileSystem fs, Path out, Path own) {
+        String prefix = "." + out.getName() + STAGING_INFIX;
+        FileStatus[] siblings;
+        try {
+            siblings = fs.listStatus(out.getParent(), p -> p.getName().startsWith(prefix));
+        } catch (IOException e) {
+            return;
+        }
+        String host = host();
+        long now = System.currentTimeMillis();
+        for (FileStatus st : siblings) {
+            Path dir = st.getPath();
+            if (!st.isDirectory() || dir.getName().equals(own.getName())) {
+                continue;
+            }
+            String why = null;
+            try {
+                Path ownerFile = new Path(dir, OWNER);
+                String[] owner = fs.exists(ownerFile) ? readText(fs, ownerFile).trim().split(" ") : new String[0];
+                boolean foreign = owner.length != 2 || !owner[0].equals(host);
+                if (!foreign && ProcessHandle.of(Long.parseLong(owner[1])).map(h -> !h.isAlive()).orElse(true)) {
+                    why = "its run (pid " + owner[1] + " on this host) no longer runs";
+                } else if (foreign && now - st.getModificationTime() > FOREIGN_STALE_MILLIS) {
+                    why = owner.length == 2 ? "its run on host " + owner[0] + " has not written it for over a day"
+                            : "it names no owner and is over a day old";
+                }
+                if (why != null && fs.delete(dir, true)) {
+                    LOG.warn("removed the stale staging folder {}: {}", dir, why);
+                }
+            } catch (IOException | NumberFormatException e) {
+                LOG.debug("cannot check the staging folder {}: {}", dir, e.toString());
+            }
+        }
+    }
+
+    private static String readText(FileSystem fs, Path file) throws IOException {
+        try (java.io.InputStream in = fs.open(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
         }
     }
 }

@@ -121,22 +121,28 @@ class AnalyzeBadInputTest {
             Files.writeString(d.resolve("out"), "a file, not a folder");
             return with(good(d), "--overwrite");
         }, "--out", "is a file"));
+        c.add(new Case("--conf with a spark-submit setting", 2, d -> with(good(d), "--conf", "spark.sql.shuffle.partitions=8"),
+                "--conf", "'spark.sql.shuffle.partitions=8' is a Spark setting", "--spark-conf spark.sql.shuffle.partitions=8"));
+        c.add(new Case("--defaults missing file", 2, d -> with(good(d), "--defaults", d.resolve("none.properties").toString()),
+                "--defaults", "none.properties", "not a readable file"));
+        c.add(new Case("--spark-conf without =", 2, d -> with(good(d), "--spark-conf", "spark.sql.shuffle.partitions"),
+                "--spark-conf"));
         c.add(new Case("--conf missing file", 2, d -> with(good(d), "--conf", d.resolve("no-such.properties").toString()),
                 "--conf", "no-such.properties"));
-        c.add(new Case("--conf with a bad value", 2, d -> {
+        c.add(new Case("--defaults with a bad value", 2, d -> {
             Path conf = d.resolve("bad.properties");
             Files.writeString(conf, "top-k=many\n");
-            return with(good(d), "--conf", conf.toString());
+            return with(good(d), "--defaults", conf.toString());
         }, "--top-k", "many", "bad.properties: line 1", "top-k=many"));
-        c.add(new Case("--conf with an unknown key", 2, d -> {
+        c.add(new Case("--defaults with an unknown key", 2, d -> {
             Path conf = d.resolve("typo.properties");
             Files.writeString(conf, "# a comment\nmode=hessian\nmdoe=ggn\n");
-            return with(good(d), "--conf", conf.toString());
+            return with(good(d), "--defaults", conf.toString());
         }, "typo.properties: line 3", "unknown key 'mdoe'", "did you mean 'mode'"));
-        c.add(new Case("--conf with a bad enum value", 2, d -> {
+        c.add(new Case("--defaults with a bad enum value", 2, d -> {
             Path conf = d.resolve("enum.properties");
             Files.writeString(conf, "atlas.analyze.spectrum = fancy\n");
-            return with(good(d), "--conf", conf.toString());
+            return with(good(d), "--defaults", conf.toString());
         }, "enum.properties: line 1", "spectrum=fancy", "--spectrum"));
         c.add(new Case("--spectrum dense over --dense-budget-mb 0", 2,
                 d -> with(good(d), "--spectrum", "dense", "--dense-budget-mb", "0"), "--spectrum dense", "--dense-budget-mb"));
@@ -379,26 +385,38 @@ class AnalyzeBadInputTest {
     }
 
     /**
-     * A --conf file's keys become the defaults (plain and command-qualified keys), the command line
-     * overrides them, and run.json records the options used and the file.
+     * A --defaults file's keys become the defaults (plain and command-qualified keys), the command
+     * line overrides them, and run.json records the options used and the file; --spark-conf settings
+     * reach the session and run.json.
      */
     @Test
-    void confFileSetsDefaultsAndRunJsonRecordsIt() throws Exception {
+    void defaultsFileSetsDefaultsAndRunJsonRecordsIt() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("conf-ok"));
         Path conf = dir.resolve("team.properties");
         Files.writeString(conf, "mode=hessian\natlas.analyze.top-k=3\nprecision = float32\n");
-        CliRun run = CliRun.of(with(good(dir), "--conf", conf.toString(), "--precision", "float64").toArray(new String[0]));
+        CliRun run = CliRun.of(with(good(dir), "--defaults", conf.toString(), "--precision", "float64",
+                "--spark-conf", "spark.sql.shuffle.partitions=3").toArray(new String[0]));
         assertEquals(0, run.exitCode, run.toString());
+        assertEquals("3", spark.conf().get("spark.sql.shuffle.partitions"), "--spark-conf set on the running session");
         com.fasterxml.jackson.databind.JsonNode options = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(dir.resolve("out/run.json").toFile()).get("options");
         assertEquals("hessian", options.get("mode").asText());
         assertEquals(3, options.get("top-k").asInt());
         assertEquals("float64", options.get("precision").asText(), "the command line wins over --conf");
         assertEquals(4, options.get("batch-size").asInt());
-        assertEquals(conf.toString(), options.get("conf").asText());
+        assertEquals(conf.toString(), options.get("defaults").asText());
+        assertEquals("3", options.get("spark-conf").get("spark.sql.shuffle.partitions").asText());
+        spark.conf().set("spark.sql.shuffle.partitions", "4");
         assertEquals("fail", options.get("on-invalid-row").asText());
         assertEquals("all", options.get("layers").asText());
         assertEquals("json", options.get("format").asText(), "auto resolved from data.jsonl");
+
+        CliRun old = CliRun.of("analyze", "--model", c01(dir).resolve("model").toString(), "--data",
+                c01(dir).resolve("data.jsonl").toString(), "--out", dir.resolve("out-old").toString(), "--conf", conf.toString());
+        assertEquals(0, old.exitCode, old.toString());
+        assertTrue(old.err.startsWith("warning: --conf FILE is deprecated, use --defaults FILE"), old.err);
+        assertEquals("hessian", new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("out-old/run.json")
+                .toFile()).get("options").get("mode").asText(), "the deprecated --conf still reads the defaults");
     }
 
     /** --verbose adds the stack trace after the one-line error (input error found after parsing). */

@@ -87,7 +87,13 @@ public final class AnalyzeJob {
         if (!reuse && System.getProperty("spark.master") == null) {
             builder = builder.master(options.output().master());
         }
+        for (Map.Entry<String, String> e : options.output().sparkConf().entrySet()) {
+            builder = builder.config(e.getKey(), e.getValue());
+        }
         SparkSession spark = builder.getOrCreate();
+        if (reuse) {
+            applyToRunningSession(spark, options.output().sparkConf());
+        }
         timer.end("start", "Spark " + spark.version() + ", master " + spark.sparkContext().master());
         try {
             return execute(spark, options, kind, model, timer, nativeStatus, new RunManifest.Context(started, fingerprint));
@@ -229,6 +235,22 @@ public final class AnalyzeJob {
         } finally {
             batches.unpersist(false);
             network.destroy();
+        }
+    }
+
+    /**
+     * --spark-conf on a session that was already running (spark-submit's, or a test's): the settings
+     * Spark lets a running session change are set, the others (core settings fixed when the context
+     * started) are logged as ignored.
+     */
+    private static void applyToRunningSession(SparkSession spark, Map<String, String> settings) {
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (spark.conf().isModifiable(e.getKey())) {
+                spark.conf().set(e.getKey(), e.getValue());
+            } else if (!e.getValue().equals(spark.conf().get(e.getKey(), null))) {
+                LOG.warn("--spark-conf {}={} ignored: the running Spark session fixed it at start (pass it to "
+                        + "spark-submit as --conf)", e.getKey(), e.getValue());
+            }
         }
     }
 

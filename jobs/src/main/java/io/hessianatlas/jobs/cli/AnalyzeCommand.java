@@ -199,10 +199,18 @@ public final class AnalyzeCommand implements Callable<Integer> {
         @Option(names = "--master", paramLabel = "URL", description = "Spark master; spark-submit's --master wins when set.")
         String master;
 
-        @Option(names = "--conf", paramLabel = "FILE",
+        @Option(names = "--defaults", paramLabel = "FILE",
                 description = "Properties file of option defaults (keys: option names without dashes); an unknown key "
                         + "or a bad value is an error naming the file and line.")
+        String defaults;
+
+        @Option(names = "--conf", paramLabel = "FILE", description = "Deprecated name of --defaults (warns).")
         String conf;
+
+        @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+                description = "A Spark setting for the session, as spark-submit's --conf (repeatable), e.g. "
+                        + "--spark-conf spark.sql.shuffle.partitions=8.")
+        java.util.Map<String, String> sparkConf;
 
         @Option(names = "--report", arity = "0..1", paramLabel = "BOOL",
                 description = "Also write report.html (self-contained: opens from disk, no network) and its charts as "
@@ -213,7 +221,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
         boolean verbose;
 
         AnalyzeOptions.Output toOptions() {
-            return new AnalyzeOptions.Output(out, overwrite, master, conf, report);
+            return new AnalyzeOptions.Output(out, overwrite, master, defaults != null ? defaults : conf, report,
+                    sparkConf == null ? java.util.Map.of() : sparkConf);
         }
     }
 

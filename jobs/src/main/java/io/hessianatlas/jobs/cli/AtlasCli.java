@@ -61,7 +61,10 @@ public final class AtlasCli implements Runnable {
         DefaultsFile defaults;
         try {
             cli = new CommandLine(new AtlasCli());
-            defaults = DefaultsFile.load(DefaultsFile.findConfArgument(args));
+            defaults = DefaultsFile.load(DefaultsFile.findArgument(args));
+            if (defaults.argument() != null && defaults.argument().deprecated()) {
+                err.println("warning: --conf FILE is deprecated, use --defaults FILE (Spark settings: --spark-conf KEY=VALUE)");
+            }
             defaults.validateKeys(cli.getSubcommands().get("analyze").getCommandSpec());
             cli.setDefaultValueProvider(defaults.provider());
         } catch (IllegalArgumentException e) {

@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * The option defaults of {@code atlas analyze}: conf/atlas-defaults.properties (bundled in the jar),
- * overridden key by key by the file given with {@code --conf FILE}, served to picocli by its own
+ * overridden key by key by the file given with {@code --defaults FILE} ({@code --conf FILE}, its
+ * deprecated name), served to picocli by its own
  * {@link CommandLine.PropertiesDefaultProvider}. Keys are option names without dashes ({@code top-k}),
  * optionally qualified by the command ({@code atlas.analyze.top-k}). Unlike picocli's provider, a key
  * that names no option is an error naming the file and line, and so is a value picocli cannot convert
@@ -34,18 +35,32 @@ final class DefaultsFile {
 
     private final Properties values = new Properties();
     private final Map<String, Origin> origins = new LinkedHashMap<>();
-    private final String confFile;
+    /** The option that named the file: --defaults, or its deprecated name --conf. */
+    static final String OPTION = "--defaults";
+    static final String DEPRECATED_OPTION = "--conf";
 
-    private DefaultsFile(String confFile) {
-        this.confFile = confFile;
+    private final Argument argument;
+
+    /** The defaults file as given: the option used and the file. */
+    record Argument(String option, String file) {
+        boolean deprecated() {
+            return option.equals(DEPRECATED_OPTION);
+        }
+    }
+
+    private DefaultsFile(Argument argument) {
+        this.argument = argument;
     }
 
     /**
-     * @param confFile the --conf file, or null
-     * @throws IllegalArgumentException naming --conf and the file when it cannot be read
+     * @param argument the --defaults (or --conf) file, or null
+     * @throws IllegalArgumentException naming the option and the file when it cannot be read; a
+     *                                  --conf value of the form spark.KEY=VALUE is taken for the
+     *                                  spark-submit habit it is, and the message says --spark-conf
      */
-    static DefaultsFile load(String confFile) {
-        DefaultsFile d = new DefaultsFile(confFile);
+    static DefaultsFile load(Argument argument) {
+        DefaultsFile d = new DefaultsFile(argument);
+        String confFile = argument == null ? null : argument.file();
         try (InputStream in = DefaultsFile.class.getResourceAsStream(BUNDLED)) {
             if (in == null) {
                 throw new IllegalStateException("the bundled defaults " + BUNDLED + " are missing from the jar");
@@ -57,12 +72,16 @@ final class DefaultsFile {
         if (confFile != null) {
             Path path = Path.of(confFile);
             if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
-                throw new IllegalArgumentException("--conf: " + confFile + " is not a readable file");
+                if (argument.deprecated() && confFile.matches("spark\\.[^=\\s]+=.*")) {
+                    throw new IllegalArgumentException("--conf: '" + confFile + "' is a Spark setting, not a file: pass it as "
+                            + "--spark-conf " + confFile + " (--conf FILE is the old name of --defaults FILE)");
+                }
+                throw new IllegalArgumentException(argument.option() + ": " + confFile + " is not a readable file");
             }
             try {
                 d.read(Files.readString(path, StandardCharsets.UTF_8), confFile);
             } catch (IOException | IllegalArgumentException e) {
-                throw new IllegalArgumentException("--conf: cannot read " + confFile + " as a properties file: "
+                throw new IllegalArgumentException(argument.option() + ": cannot read " + confFile + " as a properties file: "
                         + e.getMessage());
             }
         }
@@ -96,15 +115,15 @@ final class DefaultsFile {
         return new CommandLine.PropertiesDefaultProvider(values);
     }
 
-    /** The --conf file, or null. */
-    String confFile() {
-        return confFile;
+    /** The defaults file given, or null. */
+    Argument argument() {
+        return argument;
     }
 
     /**
      * Every key must name an option of the command.
      *
-     * @throws IllegalArgumentException "--conf FILE: line N: unknown key 'mdoe' (did you mean 'mode'?)"
+     * @throws IllegalArgumentException "--defaults FILE: line N: unknown key 'mdoe' (did you mean 'mode'?)"
      */
     void validateKeys(CommandSpec command) {
         TreeSet<String> known = new TreeSet<>();
@@ -142,8 +161,10 @@ final class DefaultsFile {
         return where(origin) + ": " + key + "=" + value + ": " + ex.getMessage();
     }
 
-    private static String where(Origin o) {
-        return (o.file().startsWith("the bundled ") ? o.file() : "--conf " + o.file()) + (o.line() > 0 ? ": line " + o.line() : "");
+    private String where(Origin o) {
+        String file = o.file().startsWith("the bundled ") ? o.file()
+                : (argument == null ? OPTION : argument.option()) + " " + o.file();
+        return file + (o.line() > 0 ? ": line " + o.line() : "");
     }
 
     /** An option's key: its longest name without dashes. */
@@ -184,14 +205,19 @@ final class DefaultsFile {
         return prev[b.length()];
     }
 
-    /** The value of --conf in raw arguments (both "--conf F" and "--conf=F"), or null. */
-    static String findConfArgument(String[] args) {
+    /**
+     * The defaults file in raw arguments ("--defaults F", "--defaults=F", or the deprecated --conf
+     * forms), or null; the file must be known before picocli parses, since it supplies the defaults.
+     */
+    static Argument findArgument(String[] args) {
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--conf") && i + 1 < args.length) {
-                return args[i + 1];
-            }
-            if (args[i].startsWith("--conf=")) {
-                return args[i].substring("--conf=".length());
+            for (String option : new String[] {OPTION, DEPRECATED_OPTION}) {
+                if (args[i].equals(option) && i + 1 < args.length) {
+                    return new Argument(option, args[i + 1]);
+                }
+                if (args[i].startsWith(option + "=")) {
+                    return new Argument(option, args[i].substring(option.length() + 1));
+                }
             }
         }
         return null;

@@ -165,12 +165,20 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param conf      the --conf defaults file, or null (the bundled defaults only)
      */
     /**
-     * @param report also write report.html and its charts (report/) under out
+     * @param defaults  the --defaults file (or its deprecated name --conf), or null
+     * @param report    also write report.html and its charts (report/) under out
+     * @param sparkConf Spark settings for the session (--spark-conf KEY=VALUE), by key
      */
-    public record Output(String out, boolean overwrite, String master, String conf, boolean report) implements Serializable {
+    public record Output(String out, boolean overwrite, String master, String defaults, boolean report,
+                         Map<String, String> sparkConf) implements Serializable {
         public Output {
             require(out != null && !out.isBlank(), "--out: an output directory is required");
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");
+            sparkConf = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(sparkConf));
+            for (Map.Entry<String, String> e : sparkConf.entrySet()) {
+                require(!e.getKey().isBlank() && !e.getValue().isEmpty(), "--spark-conf: expected KEY=VALUE, got '"
+                        + e.getKey() + "=" + e.getValue() + "'");
+            }
         }
     }
 

@@ -84,6 +84,20 @@ atlas_ensure_built() {
   fi
 }
 
+# The JVM's JIT and GC flags, for local runs and (scripts/submit.sh) for the driver and executors,
+# in ATLAS_VM_FLAGS. JIT: the work is native BLAS; on a 2-core machine HotSpot's C2 compiler thread
+# held one core for the first ~10 s of a run (Spark, Parquet and our loops), so local[2] ran at 1.2x
+# local[1]. C1 only (ATLAS_JIT=c1): the 60,000-sample pass 5.2 s -> 3.9 s, no loss at 240,000
+# samples. GC: the throughput collector, unless ATLAS_JAVA_OPTS picks one. G1's concurrent threads
+# competed with the two task threads for the two cores: 60,000-sample float64 pass on local[2]
+# 12,100 -> 13,600 samples/s (mean of 3 alternating runs each), local[1] unchanged.
+atlas_vm_flags() {
+  ATLAS_VM_FLAGS=()
+  [[ "${ATLAS_JIT:-c1}" == "c1" ]] && ATLAS_VM_FLAGS=(-XX:TieredStopAtLevel=1)
+  [[ "${ATLAS_JAVA_OPTS:-}" == *GC* ]] || ATLAS_VM_FLAGS+=(-XX:+UseParallelGC)
+  return 0
+}
+
 atlas_java_command() {
   local opens=("${ATLAS_JAVA17_OPENS[@]}")
   # --tools: a main class in jobs' test sources (benchmarks, demo trainer, golden outputs)
@@ -100,15 +114,8 @@ atlas_java_command() {
   # faster with it: 20,000 x 784-256-128-10, 8.4 s -> 4.8 s).
   export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-33554432}"
   export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-4294967296}"
-  # JIT: the work is native BLAS; on a 2-core machine HotSpot's C2 compiler thread held one core
-  # for the first ~10 s of a run (Spark, Parquet and our loops), so local[2] ran at 1.2x local[1].
-  # C1 only (ATLAS_JIT=c1): the 60,000-sample pass 5.2 s -> 3.9 s, no loss at 240,000 samples.
-  local vm=()  # JIT and GC flags
-  [[ "${ATLAS_JIT:-c1}" == "c1" ]] && vm=(-XX:TieredStopAtLevel=1)
-  # GC: the throughput collector, unless ATLAS_JAVA_OPTS picks one. G1's concurrent threads competed
-  # with the two task threads for the two cores: 60,000-sample float64 pass on local[2] 12,100 ->
-  # 13,600 samples/s (mean of 3 alternating runs each), local[1] unchanged.
-  [[ "${ATLAS_JAVA_OPTS:-}" == *GC* ]] || vm+=(-XX:+UseParallelGC)
+  atlas_vm_flags
+  local vm=("${ATLAS_VM_FLAGS[@]}")
   # ATLAS_JAVA_OPTS is split on spaces on purpose (several options in one variable)
   # shellcheck disable=SC2206
   ATLAS_JAVA_CMD=(java ${ATLAS_JAVA_OPTS:--Xmx4g} "${vm[@]}" "${opens[@]}"

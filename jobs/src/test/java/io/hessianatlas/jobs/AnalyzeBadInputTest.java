@@ -309,6 +309,9 @@ class AnalyzeBadInputTest {
         }, "sample_id 6", "label 0.25", "--by-class expects 0 or 1"));
         c.add(new Case("--by-class factors over --dense-budget-mb", 2, d -> with(good(d), "--by-class", "--dense-budget-mb", "0"),
                 "--by-class", "3 classes", "--dense-budget-mb 0"));
+        c.add(new Case("csv cell that is not a number (c01)", 2, d -> csvArgs(d, 5, "abc", false),
+                "sample_id 5", "feature 2 (column 'p2')", "not a number"));
+        c.add(new Case("csv with a header and no rows (c01)", 2, d -> csvArgs(d, -1, null, true), "--data", "no rows"));
         c.add(new Case("--label-col missing column", 2, d -> with(good(d), "--label-col", "target"), "--label-col", "target"));
         c.add(new Case("--id-col missing column", 2, d -> with(good(d), "--id-col", "key"), "--id-col", "key"));
         c.add(new Case("parquet with zero rows", 2, d -> {
@@ -441,6 +444,44 @@ class AnalyzeBadInputTest {
         List<String> rest = Arrays.stream(lines).skip(1).filter(l -> !l.isBlank()).toList();
         assertTrue(rest.isEmpty() || rest.size() == 1 && rest.get(0).startsWith("Try '"),
                 "one error line (plus picocli's \"Try '... --help'\" for usage errors)\n" + run);
+    }
+
+    /**
+     * c01 as CSV (label,p0..p3) in dir: with {@code cell} written as feature 2 of row {@code badRow}
+     * (-1: none), or only the header; arguments reading it.
+     */
+    private static List<String> csvArgs(Path dir, int badRow, String cell, boolean headerOnly) throws IOException {
+        Path in = c01(dir);
+        StringBuilder csv = new StringBuilder("label,p0,p1,p2,p3\n");
+        if (!headerOnly) {
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            List<String> lines = Files.readAllLines(in.resolve("data.jsonl"));
+            for (int r = 0; r < lines.size(); r++) {
+                com.fasterxml.jackson.databind.JsonNode row = json.readTree(lines.get(r));
+                csv.append(row.get("label").asInt());
+                for (int j = 0; j < 4; j++) {
+                    csv.append(',').append(r == badRow && j == 2 ? cell : row.get("features").get(j).asText());
+                }
+                csv.append('\n');
+            }
+        }
+        Path data = dir.resolve("data.csv");
+        Files.writeString(data, csv);
+        return List.of("analyze", "--model", in.resolve("model").toString(), "--data", data.toString(), "--out",
+                dir.resolve("out").toString(), "--features-col", "p*", "--batch-size", "4");
+    }
+
+    /** The same CSV cell with --on-invalid-row skip drops that row alone. */
+    @Test
+    void csvCellThatIsNotANumberCanBeSkipped() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("csv-skip"));
+        CliRun run = CliRun.of(with(csvArgs(dir, 5, "n/a", false), "--on-invalid-row", "skip").toArray(new String[0]));
+        assertEquals(0, run.exitCode, run.toString());
+        com.fasterxml.jackson.databind.JsonNode input = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(dir.resolve("out/run.json").toFile()).get("input");
+        assertEquals(1, input.get("rows_skipped").asInt());
+        assertEquals(9, input.get("rows_used").asInt());
+        assertTrue(input.get("skip_reasons").get(0).asText().contains("sample_id 5: feature 2 (column 'p2')"), input.toString());
     }
 
     /** Materialises c01 into dir (once) and returns its folder. */

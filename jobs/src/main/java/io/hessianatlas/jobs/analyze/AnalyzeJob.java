@@ -144,7 +144,8 @@ public final class AnalyzeJob {
         // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
         JavaRDD<InputBatch> batches = input.rows().queryExecution().toRdd().toJavaRDD()
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),
-                        input.idType() == DataTypes.StringType, options.input().skipInvalidRows(), options.pass().byClass()), true);
+                        input.idType() == DataTypes.StringType, options.input().skipInvalidRows(), options.pass().byClass(),
+                        input.featureColumns()), true);
         if (needsMatrixFreePasses(options, plan)) {
             // read again by every Lanczos / SLQ pass; serialized, so a block spills to disk as bytes
             // and is read back one batch at a time

@@ -31,6 +31,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
     private final boolean skipInvalid;
     private final boolean stringIds;
     private final boolean byClass;
+    private final String[] featureColumns;
 
     /** Reasons kept per batch when skipping (run.json keeps the first few overall). */
     public static final int REASONS_KEPT = 5;
@@ -40,10 +41,12 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
      * @param skipInvalid drop invalid rows (counting them, with their reasons) instead of failing the task
      * @param byClass     --by-class: every label must name a class (a soft binary label is invalid), and
      *                    each batch holds one class ({@link ClassBatches})
+     * @param featureColumns the column of each feature, named in row messages (null: one array column)
      */
     public InputBatcher(int inputWidth, int outputWidth, Loss loss, int batchSize, boolean stringIds, boolean skipInvalid,
-                        boolean byClass) {
+                        boolean byClass, List<String> featureColumns) {
         this.byClass = byClass;
+        this.featureColumns = featureColumns == null ? null : featureColumns.toArray(new String[0]);
         this.inputWidth = inputWidth;
         this.outputWidth = outputWidth;
         this.loss = loss;
@@ -82,7 +85,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                     InternalRow row = rows.next();
                     Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
                     try {
-                        readFeatures(row, id, n0, x, used * stride);
+                        readFeatures(row, id, n0, x, used * stride, featureColumns);
                         x[used * stride + n0] = 1.0;
                         java.util.Arrays.fill(y, used * p, (used + 1) * p, 0.0);
                         readLabel(row, id, loss, p, y, used * p, classes, used, byClass);
@@ -176,7 +179,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
         private void readRow(InternalRow row) {
             Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
             try {
-                readFeatures(row, id, inputWidth, rowX, 0);
+                readFeatures(row, id, inputWidth, rowX, 0, featureColumns);
                 rowX[inputWidth] = 1.0;
                 java.util.Arrays.fill(rowY, 0.0);
                 readLabel(row, id, loss, outputWidth, rowY, 0, rowClass, 0, true);
@@ -237,7 +240,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
         return (int) Math.max(1, Math.min(batchSize, CLASS_PENDING_BYTES / perSample));
     }
 
-    private static void readFeatures(InternalRow row, Object id, int n0, double[] x, int offset) {
+    private static void readFeatures(InternalRow row, Object id, int n0, double[] x, int offset, String[] columns) {
         if (row.isNullAt(1)) {
             throw new InputException("sample_id " + id + ": features are null, expected " + n0 + " numbers");
         }
@@ -251,7 +254,8 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
             double d = f.getDouble(j);
             // a null element reads as 0 (Spark zeroes the slot of a null), so only zeros need the null check
             if (d == 0.0 && f.isNullAt(j)) {
-                throw new InputException("sample_id " + id + ": feature " + j + " is null, expected a finite number");
+                throw new InputException("sample_id " + id + ": feature " + j + (columns == null ? " is null"
+                        : " (column '" + columns[j] + "') is empty or not a number") + ", expected a finite number");
             }
             if (!Double.isFinite(d)) {
                 throw new InputException("sample_id " + id + ": feature " + j + " is " + d + ", expected a finite number");
@@ -263,7 +267,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
     private static void readLabel(InternalRow row, Object id, Loss loss, int p, double[] y, int offset, int[] classes,
                                   int s, boolean requireClasses) {
         if (row.isNullAt(2)) {
-            throw new InputException("sample_id " + id + ": label is null");
+            throw new InputException("sample_id " + id + ": label is null (or, in a CSV, not a number)");
         }
         ArrayData label = row.getArray(2);
         int len = label.numElements();

@@ -51,7 +51,11 @@ public final class InputPreparation {
      * @param beforeSampling normalised rows before sampling, to count the rows read
      * @param idType         the sample_id type: long (row index or integer ids) or string
      */
-    public record Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType) {
+    /**
+     * @param featureColumns the columns feature j comes from (for row-level messages), or null when
+     *                       the features are one vector or array column
+     */
+    public record Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType, List<String> featureColumns) {
     }
 
     private InputPreparation() {
@@ -60,12 +64,16 @@ public final class InputPreparation {
     public static Prepared prepare(SparkSession spark, AnalyzeOptions options, ModelLoader.Loaded model) {
         Network net = model.network();
         Dataset<Row> raw = read(spark, options, net);
+        int index = 0;
         for (Transformer stage : model.preprocessing()) {
+            requireInputColumns(stage, index++, raw.schema());
             raw = stage.transform(raw);
         }
         StructType schema = raw.schema();
-        Column features = featuresColumn(options, schema, net);
-        Column label = labelColumn(options, schema, net.loss(), net.outputSize());
+        boolean lenient = options.input().format() == InputFormat.CSV;
+        List<String> featureColumns = featureColumnNames(options, schema);
+        Column features = featuresColumn(options, schema, net, lenient);
+        Column label = labelColumn(options, schema, net.loss(), net.outputSize(), lenient);
 
         DataType idType;
         Dataset<Row> normalised;
@@ -98,7 +106,42 @@ public final class InputPreparation {
             // Rows equal in all three columns are interchangeable, so ties cannot change a result.
             rows = rows.repartition(options.input().partitions()).sortWithinPartitions(col(ID), col(FEATURES), col(LABEL));
         }
-        return new Prepared(rows, normalised, idType);
+        return new Prepared(rows, normalised, idType, featureColumns);
+    }
+
+    /**
+     * A Spark ML pipeline stage's input columns (its inputCol / inputCols / featuresCol) must be in
+     * the data: else exit 2 naming the stage and the missing columns, instead of Spark's
+     * FIELD_NOT_FOUND from inside the stage.
+     */
+    static void requireInputColumns(Transformer stage, int index, StructType schema) {
+        List<String> wanted = new ArrayList<>();
+        for (String name : new String[] {"inputCol", "inputCols", "featuresCol"}) {
+            if (!stage.hasParam(name) || !stage.isDefined(stage.getParam(name))) {
+                continue;
+            }
+            Object v = stage.getOrDefault(stage.getParam(name));
+            if (v instanceof String one) {
+                wanted.add(one);
+            } else if (v instanceof String[] many) {
+                wanted.addAll(Arrays.asList(many));
+            }
+        }
+        List<String> present = Arrays.asList(schema.fieldNames());
+        List<String> missing = wanted.stream().filter(c -> !present.contains(c)).toList();
+        if (!missing.isEmpty()) {
+            String shown = missing.size() <= 8 ? String.join(", ", missing)
+                    : String.join(", ", missing.subList(0, 8)) + ", ... (" + missing.size() + " in all)";
+            throw new InputException("--data: the model's pipeline stage " + index + " (" + stage.getClass().getSimpleName()
+                    + " " + stage.uid() + ") needs column(s) the data lacks: " + shown + " (columns: "
+                    + String.join(", ", schema.fieldNames()) + ")");
+        }
+    }
+
+    /** The columns --features-col names, when they are several (or a wildcard), else null. */
+    private static List<String> featureColumnNames(AnalyzeOptions options, StructType schema) {
+        List<String> names = expand(options.input().featuresCol(), schema);
+        return names.size() == 1 && !options.input().featuresCol().get(0).contains("*") ? null : List.copyOf(names);
     }
 
     /**
@@ -168,7 +211,13 @@ public final class InputPreparation {
         return df;
     }
 
-    private static Column featuresColumn(AnalyzeOptions options, StructType schema, Network net) {
+    /**
+     * @param lenient CSV: a column inferred as text (one cell that is not a number makes Spark infer
+     *                the whole column as string) is read as numbers, cell by cell; a cell that does
+     *                not parse becomes null, which the row check reports naming the row and column
+     *                (so --on-invalid-row skip can drop that row alone)
+     */
+    private static Column featuresColumn(AnalyzeOptions options, StructType schema, Network net, boolean lenient) {
         List<String> names = expand(options.input().featuresCol(), schema);
         if (names.size() == 1 && !options.input().featuresCol().get(0).contains("*")) {
             StructField f = field(schema, names.get(0), "--features-col");
@@ -179,7 +228,7 @@ public final class InputPreparation {
             if (t instanceof ArrayType && ((ArrayType) t).elementType() instanceof NumericType) {
                 return col(f.name()).cast(DataTypes.createArrayType(DataTypes.DoubleType));
             }
-            if (!(t instanceof NumericType)) {
+            if (!(t instanceof NumericType) && !(lenient && t instanceof StringType)) {
                 throw new InputException("--features-col: column '" + f.name() + "' has type " + t.simpleString()
                         + ", expected a Spark ML vector, an array of numbers or numeric columns");
             }
@@ -187,11 +236,12 @@ public final class InputPreparation {
         List<Column> cols = new ArrayList<>();
         for (String n : names) {
             StructField f = field(schema, n, "--features-col");
-            if (!(f.dataType() instanceof NumericType)) {
+            if (!(f.dataType() instanceof NumericType) && !(lenient && f.dataType() instanceof StringType)) {
                 throw new InputException("--features-col: column '" + n + "' has type " + f.dataType().simpleString()
                         + ", expected a numeric column");
             }
-            cols.add(col(n).cast(DataTypes.DoubleType));
+            // try_cast: under ANSI mode (Spark 4's default) a plain cast of "abc" fails the whole task
+            cols.add(f.dataType() instanceof StringType ? col(n).try_cast(DataTypes.DoubleType) : col(n).cast(DataTypes.DoubleType));
         }
         if (cols.size() != net.inputSize()) {
             throw new InputException("--features-col: " + cols.size() + " numeric column(s) " + names
@@ -200,9 +250,12 @@ public final class InputPreparation {
         return array(cols.toArray(new Column[0]));
     }
 
-    private static Column labelColumn(AnalyzeOptions options, StructType schema, Loss loss, int p) {
+    private static Column labelColumn(AnalyzeOptions options, StructType schema, Loss loss, int p, boolean lenient) {
         StructField f = field(schema, options.input().labelCol(), "--label-col");
         DataType t = f.dataType();
+        if (lenient && t instanceof StringType && p == 1 || lenient && t instanceof StringType && loss == Loss.SOFTMAX_CROSS_ENTROPY) {
+            return array(col(f.name()).try_cast(DataTypes.DoubleType));     // a cell that is not a number: null, named per row
+        }
         boolean vector = t.equals(SQLDataTypes.VectorType());
         boolean numericArray = t instanceof ArrayType && ((ArrayType) t).elementType() instanceof NumericType;
         boolean scalar = t instanceof NumericType;

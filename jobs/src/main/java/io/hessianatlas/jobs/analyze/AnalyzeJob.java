@@ -66,7 +66,7 @@ public final class AnalyzeJob {
     public static AnalyzeResult run(AnalyzeOptions options) {
         PhaseTimer timer = new PhaseTimer();
         ModelLoader.Kind kind = ModelLoader.detect(options.input().model());
-        ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.input().model(), kind) : null;
+        ModelLoader.Loaded model = kind.readsWithoutSpark() ? ModelLoader.load(options.input(), kind) : null;
         if (model != null) {
             validateAgainstNetwork(options, model.network());
         }
@@ -98,7 +98,7 @@ public final class AnalyzeJob {
                                          NativeRuntime.Status nativeStatus) {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
-            model = ModelLoader.load(options.input().model(), kind);
+            model = ModelLoader.load(options.input(), kind);
             validateAgainstNetwork(options, model.network());
             timer.end("model", kind.label + " " + model.network());
         }

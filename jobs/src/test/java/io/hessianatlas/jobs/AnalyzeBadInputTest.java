@@ -435,7 +435,7 @@ class AnalyzeBadInputTest {
 
     // ---- helpers -------------------------------------------------------------------------
 
-    private static void assertErrorLine(CliRun run, List<String> fragments) {
+    static void assertErrorLine(CliRun run, List<String> fragments) {
         String[] lines = run.err.split("\\R");
         assertTrue(lines.length >= 1 && lines[0].startsWith("error: "), "stderr starts with 'error: '\n" + run);
         for (String f : fragments) {

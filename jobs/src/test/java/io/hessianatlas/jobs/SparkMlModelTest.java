@@ -135,6 +135,12 @@ class SparkMlModelTest {
         assertCurvatureNotTrivial(sparkOut);
         assertSameTables(sparkOut, nativeOut);
         assertOutputsMatchSparkPredictions(model.transform(assembled), sparkOut);
+
+        // an MLP is trained with softmax cross-entropy: --loss may say so, and may not say another
+        CliRun wrongLoss = CliRun.of("analyze", "--model", modelDir, "--data", data, "--out", dir.resolve("out-mse").toString(),
+                "--loss", "mse", "--master", "local[2]");
+        assertEquals(2, wrongLoss.exitCode, wrongLoss.toString());
+        assertTrue(wrongLoss.err.startsWith("error: --loss: mse disagrees with softmax_cross_entropy"), wrongLoss.toString());
     }
 
     @Test

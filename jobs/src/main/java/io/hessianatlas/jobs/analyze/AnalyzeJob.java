@@ -69,7 +69,7 @@ public final class AnalyzeJob {
         PhaseTimer timer = new PhaseTimer();
         java.time.Instant started = java.time.Instant.now();
         ModelLoader.Kind kind = ModelLoader.detect(options.input().model());
-        ModelLoader.Loaded model = kind == ModelLoader.Kind.NATIVE ? ModelLoader.load(options.input().model(), kind) : null;
+        ModelLoader.Loaded model = kind.readsWithoutSpark() ? ModelLoader.load(options.input(), kind) : null;
         if (model != null) {
             validateAgainstNetwork(options, model.network());
         }
@@ -122,7 +122,7 @@ public final class AnalyzeJob {
                                          TaskFailures failures) {
         ModelLoader.Loaded model = nativeModel;
         if (model == null) {
-            model = ModelLoader.load(options.input().model(), kind);
+            model = ModelLoader.load(options.input(), kind);
             validateAgainstNetwork(options, model.network());
             timer.end("model", kind.label + " " + model.network());
         }

@@ -9,6 +9,7 @@ import io.hessianatlas.jobs.analyze.AnalyzeJob;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.AnalyzeResult;
 import io.hessianatlas.jobs.analyze.api.InputFormat;
+import io.hessianatlas.jobs.analyze.api.LossChoice;
 import io.hessianatlas.jobs.analyze.api.SpectrumMethod;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
@@ -46,10 +47,17 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
     /** --model, --data and how to read them. */
     static final class InputArgs {
-        @Option(names = "--model", required = true, paramLabel = "DIR",
+        @Option(names = "--model", required = true, paramLabel = "DIR|FILE",
                 description = "Model directory: native (model.json + weights.safetensors), a Spark ML "
-                        + "MultilayerPerceptronClassificationModel, or a Spark ML PipelineModel ending in one.")
+                        + "MultilayerPerceptronClassificationModel, or a Spark ML PipelineModel ending in one; "
+                        + "or an ONNX file (any file: a feed-forward graph as torch.onnx.export writes it).")
         String model;
+
+        @Option(names = "--loss", paramLabel = "NAME",
+                description = "auto (the model's), softmax_cross_entropy, sigmoid_binary_cross_entropy or mse. "
+                        + "Needed for an ONNX graph that ends in its logits; overrides an ONNX graph's final "
+                        + "Softmax/Sigmoid; for native and Spark ML models it must match the model's loss.")
+        LossChoice loss;
 
         @Option(names = "--data", required = true, paramLabel = "PATH", description = "Input data (file or directory).")
         String data;
@@ -86,7 +94,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         AnalyzeOptions.InvalidRowPolicy onInvalidRow;
 
         AnalyzeOptions.Input toOptions() {
-            return new AnalyzeOptions.Input(model, data, format, featuresCol, labelCol, idCol, sampleFraction, seed,
+            return new AnalyzeOptions.Input(model, loss, data, format, featuresCol, labelCol, idCol, sampleFraction, seed,
                     partitions, onInvalidRow);
         }
     }

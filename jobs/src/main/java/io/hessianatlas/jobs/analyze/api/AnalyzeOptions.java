@@ -33,7 +33,8 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
     }
 
     /**
-     * @param model          native model directory, Spark ML MLP or PipelineModel ending in one
+     * @param model          native model directory, Spark ML MLP or PipelineModel ending in one, or an ONNX file
+     * @param loss           the loss: AUTO (the model's) or a named one ({@code ModelLoader} checks it against the model)
      * @param data           input file or directory
      * @param format         the Spark source, resolved: AUTO is replaced by the one the path names
      * @param featuresCol    one vector or array column or, for csv, several numeric columns
@@ -44,11 +45,12 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param partitions     partitions of the per-sample pass (0: the source's)
      * @param onInvalidRow   what a bad row does
      */
-    public record Input(String model, String data, InputFormat format, List<String> featuresCol, String labelCol,
+    public record Input(String model, LossChoice loss, String data, InputFormat format, List<String> featuresCol, String labelCol,
                         String idCol, double sampleFraction, long seed, int partitions, InvalidRowPolicy onInvalidRow)
             implements Serializable {
         public Input {
-            require(model != null && !model.isBlank(), "--model: a model directory is required");
+            require(model != null && !model.isBlank(), "--model: a model directory or ONNX file is required");
+            loss = loss == null ? LossChoice.AUTO : loss;
             require(data != null && !data.isBlank(), "--data: an input path is required");
             Objects.requireNonNull(format, "format");
             format = format.resolve(data);

@@ -13,9 +13,12 @@ import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.model.io.NativeModelReader;
+import io.hessianatlas.common.model.io.OnnxModelReader;
 import io.hessianatlas.common.model.io.SparkMlpWeights;
+import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
 import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
@@ -23,21 +26,34 @@ import org.apache.spark.ml.classification.MultilayerPerceptronClassificationMode
 
 /**
  * Detects and loads `--model`: a native directory (model.json + weights.safetensors), a Spark ML
- * MultilayerPerceptronClassificationModel directory, or a Spark ML PipelineModel whose last stage
- * is one (its earlier stages become the preprocessing applied to the data). Detection reads only
- * the folder's files, so a wrong folder fails before Spark starts.
+ * MultilayerPerceptronClassificationModel directory, a Spark ML PipelineModel whose last stage
+ * is one (its earlier stages become the preprocessing applied to the data), or an ONNX file.
+ * Detection reads only the folder's files, so a wrong folder fails before Spark starts. Every other
+ * kind is a directory, so a regular file, whatever its name, is read as ONNX (a file that is not an
+ * ONNX ModelProto fails naming it).
+ *
+ * <p>`--loss` (README "Options"): AUTO takes the model's loss. An ONNX graph records no loss, only
+ * its output non-linearity, so there a named loss decides (it overrides what a final
+ * Softmax/LogSoftmax or Sigmoid implies) and is required when the graph ends in its logits. A
+ * native model.json and a Spark ML MLP state their loss, so there a named loss that disagrees is an
+ * input error naming both.
  */
 public final class ModelLoader {
     static final String MLP_CLASS = "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel";
     static final String PIPELINE_CLASS = "org.apache.spark.ml.PipelineModel";
 
     public enum Kind {
-        NATIVE("native"), SPARK_MLP("spark-ml-mlp"), SPARK_PIPELINE("spark-ml-pipeline");
+        NATIVE("native"), SPARK_MLP("spark-ml-mlp"), SPARK_PIPELINE("spark-ml-pipeline"), ONNX("onnx");
 
         public final String label;
 
         Kind(String label) {
             this.label = label;
+        }
+
+        /** Read by plain Java, so before Spark starts; the Spark ML kinds need a session. */
+        public boolean readsWithoutSpark() {
+            return this == NATIVE || this == ONNX;
         }
     }
 
@@ -52,12 +68,20 @@ public final class ModelLoader {
     private ModelLoader() {
     }
 
-    /** Which kind of model folder this is; throws InputException naming the folder otherwise. */
+    /** Which kind of model this is; throws InputException naming the path otherwise. */
     public static Kind detect(String model) {
         Path dir = Path.of(model);
+        if (Files.isRegularFile(dir)) {
+            String name = dir.getFileName().toString();
+            if (name.equals(NativeModelReader.MODEL_JSON) || name.equals(NativeModelReader.WEIGHTS_FILE)) {
+                throw new InputException("--model: " + model + " is a file of a native model; expected its directory "
+                        + dir.toAbsolutePath().getParent());
+            }
+            return Kind.ONNX;
+        }
         if (!Files.isDirectory(dir)) {
-            throw new InputException("--model: " + model + " is not a directory (expected a native model directory "
-                    + "or a saved Spark ML model)");
+            throw new InputException("--model: " + model + (Files.exists(dir) ? " is neither a directory nor a file"
+                    : " does not exist") + " (expected a native model directory, a saved Spark ML model or an ONNX file)");
         }
         if (Files.exists(dir.resolve(NativeModelReader.MODEL_JSON))) {
             return Kind.NATIVE;
@@ -77,15 +101,32 @@ public final class ModelLoader {
                 + "MultilayerPerceptronClassificationModel or a PipelineModel ending in one");
     }
 
-    /** Loads the native format without Spark; Spark ML kinds need a running session. */
-    public static Loaded load(String model, Kind kind) {
+    /**
+     * Loads `--model` with the loss `--loss` settles (class comment): native and ONNX without Spark,
+     * the Spark ML kinds in a running session.
+     */
+    public static Loaded load(AnalyzeOptions.Input input, Kind kind) {
+        String model = input.model();
+        Loss named = input.loss().loss();
         Path dir = Path.of(model);
         switch (kind) {
-            case NATIVE:
-                return new Loaded(NativeModelReader.read(dir), kind, NativeModelReader.digest(dir), List.of());
+            case NATIVE: {
+                Network net = agreeing(NativeModelReader.read(dir), named, "the loss of " + dir.resolve(NativeModelReader.MODEL_JSON));
+                return new Loaded(net, kind, NativeModelReader.digest(dir), List.of());
+            }
+            case ONNX: {
+                OnnxModelReader.Imported graph = OnnxModelReader.read(dir);
+                Loss loss = named != null ? named : graph.impliedLoss();
+                if (loss == null) {
+                    throw new InputException("--loss: " + model + " ends in its logits (" + graph.outputNode()
+                            + " writes the output) and so names no loss; expected --loss softmax_cross_entropy, "
+                            + "sigmoid_binary_cross_entropy or mse");
+                }
+                return new Loaded(graph.network(loss), kind, OnnxModelReader.digest(dir), List.of());
+            }
             case SPARK_MLP: {
                 MultilayerPerceptronClassificationModel mlp = MultilayerPerceptronClassificationModel.load(model);
-                return fromMlp(mlp, model, kind, List.of());
+                return fromMlp(mlp, model, kind, List.of(), named);
             }
             case SPARK_PIPELINE: {
                 PipelineModel pipeline = PipelineModel.load(model);
@@ -96,7 +137,7 @@ public final class ModelLoader {
                             + (stages.length == 0 ? "missing" : stages[stages.length - 1].getClass().getSimpleName()));
                 }
                 List<Transformer> pre = new ArrayList<>(List.of(stages).subList(0, stages.length - 1));
-                return fromMlp((MultilayerPerceptronClassificationModel) stages[stages.length - 1], model, kind, pre);
+                return fromMlp((MultilayerPerceptronClassificationModel) stages[stages.length - 1], model, kind, pre, named);
             }
             default:
                 throw new IllegalStateException(kind.toString());
@@ -104,9 +145,19 @@ public final class ModelLoader {
     }
 
     private static Loaded fromMlp(MultilayerPerceptronClassificationModel mlp, String model, Kind kind,
-                                  List<Transformer> pre) {
+                                  List<Transformer> pre, Loss named) {
         Network net = SparkMlpWeights.decode(mlp.getLayers(), mlp.weights().toArray(), "--model " + model);
-        return new Loaded(net, kind, directoryDigest(Path.of(model)), pre);
+        return new Loaded(agreeing(net, named, "the loss a Spark ML MLP is trained with"), kind,
+                directoryDigest(Path.of(model)), pre);
+    }
+
+    /** The model's network when `--loss` is AUTO or names the model's own loss; otherwise an input error naming both. */
+    private static Network agreeing(Network net, Loss named, String source) {
+        if (named != null && named != net.loss()) {
+            throw new InputException("--loss: " + named.jsonName() + " disagrees with " + net.loss().jsonName() + ", "
+                    + source + " (leave --loss auto, or change the model)");
+        }
+        return net;
     }
 
     private static String sparkMlClass(Path dir) {

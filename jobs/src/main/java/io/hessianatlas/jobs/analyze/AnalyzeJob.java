@@ -75,7 +75,7 @@ public final class AnalyzeJob {
         }
         // before Spark starts: a missing --data or a bad --out fails in a fraction of a second
         InputFingerprint fingerprint = InputFingerprint.of(new Configuration(), options.input().data());
-        OutputCommit.check(new Configuration(), options.output().out(), options.output().overwrite());
+        OutputCommit.check(new Configuration(), options.output().out(), options.output().overwrite(), options.output().runId());
         timer.end("validate", kind.label + " model " + options.input().model());
         // ND4J and the BLAS self-check before Spark starts: a wrong BLAS stops the run in a second
         NativeRuntime.Status nativeStatus = NativeRuntime.configure();
@@ -152,7 +152,7 @@ public final class AnalyzeJob {
             batches = batches.persist(StorageLevel.MEMORY_AND_DISK_SER());
         }
         try (OutputCommit commit = OutputCommit.begin(spark.sparkContext().hadoopConfiguration(), options.output().out(),
-                options.output().overwrite())) {
+                options.output().overwrite(), options.output().runId())) {
             CurvaturePassStep.Result pass = CurvaturePassStep.run(spark, batches, network, plan,
                     options.pass().precision(), input.idType(), LabelType.of(net.loss(), net.outputSize()));
             CurvatureSums sums = pass.sums();
@@ -218,19 +218,24 @@ public final class AnalyzeJob {
                 String runJson = new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results,
                         passes, skipped, nativeManifest, run).toJson();
                 CurvatureReport.Written written = CurvatureReport.write(spark, commit.stagingPath(), runJson);
-                report = new org.apache.hadoop.fs.Path(options.output().out(), CurvatureReport.HTML).toString();
+                report = commit.finalPath(CurvatureReport.HTML, false);
                 timer.end("report", written.charts().size() + " chart files beside " + CurvatureReport.HTML);
                 phases = timer.phases();
                 phases.put("total", timer.totalSeconds());
             }
-            commit.commit(new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results, passes,
-                    skipped, nativeManifest, run).toJson());
+            RunManifest manifest = new RunManifest(options, model, plan, rowsRead, sums, accuracy, phases, warnings, results,
+                    passes, skipped, nativeManifest, run);
+            if (options.output().runId() != null) {
+                spark.createDataFrame(List.of(manifest.runsRow()), RunManifest.RUNS).coalesce(1).write()
+                        .mode(SaveMode.ErrorIfExists).parquet(commit.tablePath(OutputCommit.RUNS));
+            }
+            commit.commit(manifest.toJson());
             for (String w : warnings) {
                 LOG.warn(w);
             }
             return new AnalyzeResult(options.output().out(), options.pass().mode().optionName(),
                     options.pass().precision().optionName(), results, rowsRead, sums.count(), sums.meanLoss(), accuracy,
-                    phases, passes, options.spectra().eigenvectors() > 0, warnings, classes, report);
+                    phases, passes, options.spectra().eigenvectors() > 0, warnings, classes, report, options.output().runId());
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + options.output().out() + " failed: " + e.getMessage(), e);
         } finally {

@@ -19,6 +19,7 @@ import io.hessianatlas.jobs.analyze.io.InputFingerprint;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
 import io.hessianatlas.jobs.analyze.spark.SkippedRows;
 import io.hessianatlas.jobs.analyze.spark.TaskFailures;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * run.json: what a run was asked, what it read, what it computed with and how long it took (README
@@ -49,6 +50,47 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
 
     /** Version of the output layout (tables, columns, run.json); bumped on any incompatible change. */
     static final int SCHEMA_VERSION = 2;
+
+    /** The runs table of the --run-id layout (run_id is its partition column): one row per run. */
+    static final org.apache.spark.sql.types.StructType RUNS = new org.apache.spark.sql.types.StructType()
+            .add("started_at", DataTypes.TimestampType, false)
+            .add("ended_at", DataTypes.TimestampType, false)
+            .add("status", DataTypes.StringType, false)
+            .add("schema_version", DataTypes.IntegerType, false)
+            .add("model_path", DataTypes.StringType, false)
+            .add("model_sha256", DataTypes.StringType, false)
+            .add("data_path", DataTypes.StringType, false)
+            .add("data_sha256", DataTypes.StringType, true)
+            .add("data_files", DataTypes.LongType, true)
+            .add("mode", DataTypes.StringType, false)
+            .add("precision", DataTypes.StringType, false)
+            .add("samples", DataTypes.LongType, false)
+            .add("mean_loss", DataTypes.DoubleType, false)
+            .add("accuracy", DataTypes.DoubleType, true)
+            .add("passes_over_data", DataTypes.IntegerType, false)
+            .add("warnings", DataTypes.IntegerType, false)
+            .add("options", DataTypes.StringType, false)
+            .add("spark_application_id", DataTypes.StringType, true);
+
+    /**
+     * This run's row of the runs table; status "succeeded", or "unconverged" when a Lanczos spectrum
+     * stopped before --lanczos-tol.
+     */
+    org.apache.spark.sql.Row runsRow() {
+        boolean converged = results.stream().allMatch(LayerResult::converged);
+        String optionsJson;
+        try {
+            optionsJson = new ObjectMapper().writeValueAsString(options.toManifest());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        InputFingerprint in = context.input();
+        return org.apache.spark.sql.RowFactory.create(java.sql.Timestamp.from(context.started()),
+                java.sql.Timestamp.from(java.time.Instant.now()), converged ? "succeeded" : "unconverged", SCHEMA_VERSION,
+                options.input().model(), model.digest(), options.input().data(), in == null ? null : in.sha256(),
+                in == null ? null : in.files(), options.pass().mode().optionName(), options.pass().precision().optionName(),
+                sums.count(), sums.meanLoss(), accuracy, passes, warnings.size(), optionsJson, context.applicationId());
+    }
 
     String toJson() {
         Network net = model.network();

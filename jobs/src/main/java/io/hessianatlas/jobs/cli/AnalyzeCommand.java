@@ -220,6 +220,12 @@ public final class AnalyzeCommand implements Callable<Integer> {
                         + "--spark-conf spark.sql.shuffle.partitions=8.")
         java.util.Map<String, String> sparkConf;
 
+        @Option(names = "--run-id", paramLabel = "ID",
+                description = "Write this run under --out as a root shared by many runs: every table under "
+                        + "<table>/run_id=ID/ (Hive-style partitions), run.json and the report under manifests/run_id=ID/, "
+                        + "one row in the runs table. Rerunning an ID needs --overwrite and replaces only its partitions.")
+        String runId;
+
         @Option(names = "--report", arity = "0..1", paramLabel = "BOOL",
                 description = "Also write report.html (self-contained: opens from disk, no network) and its charts as "
                         + "SVG and PNG under report/ in --out.")
@@ -230,7 +236,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
         AnalyzeOptions.Output toOptions() {
             return new AnalyzeOptions.Output(out, overwrite, master, defaults != null ? defaults : conf, report,
-                    sparkConf == null ? java.util.Map.of() : sparkConf);
+                    sparkConf == null ? java.util.Map.of() : sparkConf, runId);
         }
     }
 

@@ -170,10 +170,17 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param defaults  the --defaults file (or its deprecated name --conf), or null
      * @param report    also write report.html and its charts (report/) under out
      * @param sparkConf Spark settings for the session (--spark-conf KEY=VALUE), by key
+     * @param runId     --run-id: out is a root of many runs, each table partitioned by run_id; null: one run
      */
     public record Output(String out, boolean overwrite, String master, String defaults, boolean report,
-                         Map<String, String> sparkConf) implements Serializable {
+                         Map<String, String> sparkConf, String runId) implements Serializable {
+        /** What a run id may hold: it names a folder (run_id=ID) on every file system. */
+        public static final String RUN_ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]{0,127}";
+
         public Output {
+            runId = runId == null || runId.isEmpty() ? null : runId;
+            require(runId == null || runId.matches(RUN_ID_PATTERN), "--run-id: '" + runId + "' is not a valid run id, "
+                    + "expected letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)");
             require(out != null && !out.isBlank(), "--out: an output directory is required");
             require(master != null && !master.isBlank(), "--master: expected a Spark master URL such as local[*]");
             sparkConf = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(sparkConf));

@@ -19,10 +19,12 @@ import io.hessianatlas.common.spectra.ClassCurvature;
  * @param warnings     what run.json lists under warnings (unconverged spectra among them)
  * @param classes      the classes table's rows (--by-class), else null
  * @param report       the path of report.html (--report), else null
+ * @param runId        --run-id (out is then the root of many runs), else null
  */
 public record AnalyzeResult(String out, String mode, String precision, List<LayerResult> layers, long rowsRead,
                             long rowsUsed, double meanLoss, Double accuracy, Map<String, Double> phaseSeconds, int passes,
-                            boolean eigenvectors, List<String> warnings, List<ClassCurvature> classes, String report) {
+                            boolean eigenvectors, List<String> warnings, List<ClassCurvature> classes, String report,
+                            String runId) {
     /** Classes the terminal summary lists; the classes table has them all. */
     static final int SUMMARY_CLASSES = 20;
 
@@ -99,7 +101,9 @@ public record AnalyzeResult(String out, String mode, String precision, List<Laye
         }
         sb.append("tables: ").append(out).append("/{layers,spectrum,factors,samples,sample_layers")
                 .append(layers.stream().anyMatch(r -> r.density() != null) ? ",density" : "")
-                .append(eigenvectors ? ",eigenvectors" : "").append(classes != null ? ",classes" : "").append("}, run.json");
+                .append(eigenvectors ? ",eigenvectors" : "").append(classes != null ? ",classes" : "")
+                .append(runId == null ? "}, run.json" : ",runs}/run_id=" + runId + ", " + out + "/manifests/run_id=" + runId
+                        + "/run.json");
         if (report != null) {
             sb.append(System.lineSeparator()).append("report: ").append(report);
         }

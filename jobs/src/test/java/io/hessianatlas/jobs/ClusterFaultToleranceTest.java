@@ -238,6 +238,12 @@ class ClusterFaultToleranceTest {
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "the output is committed");
         JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
         assertEquals(SAMPLES, runJson.path("input").path("rows_used").asLong(), "run.json rows_used");
+        // run.json says what Spark recovered from, as numbers and as a warning
+        JsonNode recovered = runJson.path("spark");
+        assertTrue(recovered.path("executors_lost").asInt() >= 1, "run.json spark.executors_lost: " + recovered);
+        assertTrue(recovered.path("failed_task_attempts").asInt() >= failedTasks, "run.json spark.failed_task_attempts: "
+                + recovered);
+        assertTrue(runJson.path("warnings").toString().contains("executor(s) lost"), "a warning: " + runJson.path("warnings"));
         // run.json names what computed on the executors (their own JVMs, one configuration on one machine)
         JsonNode executors = runJson.path("native").path("executors");
         assertEquals(1, executors.size(), "one executor configuration: " + executors);

@@ -106,6 +106,20 @@ class DigitsByClassEndToEndTest {
         assertTrue(run.out.contains("per class (whole network)"), run.out);
     }
 
+    /** The pipeline's VectorAssembler needs p0..p63: data without p63 is exit 2 naming the stage and the column. */
+    @Test
+    void dataWithoutAPipelineInputColumnNamesTheStage() throws Exception {
+        List<String> lines = Files.readAllLines(TrainDigitsModel.DIGITS_CSV);
+        Path csv = tmp.resolve("digits-without-p63.csv");
+        Files.write(csv, lines.stream().limit(50).map(l -> l.substring(0, l.lastIndexOf(','))).toList());
+        CliRun bad = CliRun.of("analyze", "--model", tmp.resolve("digits-mlp").toString(), "--data", csv.toString(),
+                "--format", "csv", "--out", tmp.resolve("out-missing-column").toString());
+        assertEquals(2, bad.exitCode, bad.toString());
+        String first = bad.err.lines().findFirst().orElse("");
+        assertTrue(first.startsWith("error: --data: the model's pipeline stage 0 (VectorAssembler ")
+                && first.contains("needs column(s) the data lacks: p63 (columns: label, p0, p1,"), first);
+    }
+
     @Test
     void reportRendersWithoutErrorsOrRequests() throws Exception {
         assertEquals(0, run.exitCode, run.toString());

@@ -1,17 +1,13 @@
 package io.hessianatlas.common.model.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -271,23 +267,6 @@ public final class NativeModelReader {
             throw new ModelFormatException(weights + ": weights file not found (a native model directory holds "
                     + MODEL_JSON + " and " + WEIGHTS_FILE + ")");
         }
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 unavailable", e);
-        }
-        byte[] buf = new byte[1 << 16];
-        for (Path f : List.of(modelJson, weights)) {
-            try (InputStream in = Files.newInputStream(f)) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    sha.update(buf, 0, n);
-                }
-            } catch (IOException e) {
-                throw new ModelFormatException(f + ": cannot read for digest: " + ModelJson.oneLine(String.valueOf(e)), e);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        return FileDigest.sha256(List.of(modelJson, weights));
     }
 }

@@ -6,9 +6,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 
@@ -174,21 +171,6 @@ public final class OnnxModelReader {
      * @throws ModelFormatException when the file is missing or unreadable
      */
     public static String digest(Path file) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 unavailable", e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                sha.update(buf, 0, n);
-            }
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read for digest: " + ModelJson.oneLine(String.valueOf(e)), e);
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        return FileDigest.sha256(List.of(file));
     }
 }

@@ -60,6 +60,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
         if (byClass) {
             return new ClassBatches(rows);
         }
+        RowReader reader = new RowReader();
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -79,27 +80,11 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                 int[] classes = loss.classCount(p) > 0 ? new int[batchSize] : null;
                 Object[] ids = new Object[batchSize];
                 int used = 0;
-                int skipped = 0;
-                List<String> reasons = new ArrayList<>();
                 for (int read = 0; read < batchSize && rows.hasNext(); read++) {
-                    InternalRow row = rows.next();
-                    Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
-                    try {
-                        readFeatures(row, id, n0, x, used * stride, featureColumns);
-                        x[used * stride + n0] = 1.0;
-                        java.util.Arrays.fill(y, used * p, (used + 1) * p, 0.0);
-                        readLabel(row, id, loss, p, y, used * p, classes, used, byClass);
-                    } catch (InputException e) {
-                        if (!skipInvalid) {
-                            throw e;
-                        }
-                        skipped++;
-                        if (reasons.size() < REASONS_KEPT) {
-                            reasons.add(e.getMessage());
-                        }
-                        continue;
+                    Object id = reader.read(rows.next(), x, y, classes, used);
+                    if (id != RowReader.SKIPPED) {
+                        ids[used++] = id;
                     }
-                    ids[used++] = id;
                 }
                 if (used < batchSize) {
                     ids = java.util.Arrays.copyOf(ids, used);
@@ -107,9 +92,58 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                     y = java.util.Arrays.copyOf(y, p * used);
                     classes = classes == null ? null : java.util.Arrays.copyOf(classes, used);
                 }
-                return new InputBatch(ids, x, y, classes, n0, p, skipped, reasons);
+                return new InputBatch(ids, x, y, classes, n0, p, reader.takeSkipped(), reader.takeReasons());
             }
         };
+    }
+
+    /**
+     * Reads rows into a batch's arrays and counts the rows --on-invalid-row skip drops, with their
+     * first reasons, until a batch takes them.
+     */
+    private final class RowReader {
+        /** What {@link #read} returns for a row it skipped. */
+        static final Object SKIPPED = new Object();
+
+        private int skipped;
+        private final List<String> reasons = new ArrayList<>();
+
+        /**
+         * Reads one row into sample slot s: ã into x (stride n_0 + 1), y into y (stride p), the class
+         * into classes[s] (when labels are classes); returns its id, or {@link #SKIPPED}.
+         */
+        Object read(InternalRow row, double[] x, double[] y, int[] classes, int s) {
+            Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
+            int stride = inputWidth + 1;
+            try {
+                readFeatures(row, id, inputWidth, x, s * stride, featureColumns);
+                x[s * stride + inputWidth] = 1.0;
+                java.util.Arrays.fill(y, s * outputWidth, (s + 1) * outputWidth, 0.0);
+                readLabel(row, id, loss, outputWidth, y, s * outputWidth, classes, s, byClass);
+            } catch (InputException e) {
+                if (!skipInvalid) {
+                    throw e;
+                }
+                skipped++;
+                if (reasons.size() < REASONS_KEPT) {
+                    reasons.add(e.getMessage());
+                }
+                return SKIPPED;
+            }
+            return id;
+        }
+
+        int takeSkipped() {
+            int k = skipped;
+            skipped = 0;
+            return k;
+        }
+
+        List<String> takeReasons() {
+            List<String> r = new ArrayList<>(reasons);
+            reasons.clear();
+            return r;
+        }
     }
 
     /** Rows of samples pending per class with --by-class, over all classes, at most (bytes). */
@@ -134,8 +168,7 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
         private final double[] rowY = new double[outputWidth];
         private final int[] rowClass = new int[1];
         private final java.util.ArrayDeque<InputBatch> ready = new java.util.ArrayDeque<>();
-        private int skipped;
-        private final List<String> reasons = new ArrayList<>();
+        private final RowReader reader = new RowReader();
         private boolean flushed;
 
         ClassBatches(Iterator<InternalRow> rows) {
@@ -160,9 +193,10 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
                         emit(c);
                     }
                 }
+                int skipped = reader.takeSkipped();
                 if (ready.isEmpty() && skipped > 0) {   // every row skipped: still report them
                     ready.add(new InputBatch(new Object[0], new double[0], new double[0], new int[0], inputWidth,
-                            outputWidth, takeSkipped(), takeReasons()));
+                            outputWidth, skipped, reader.takeReasons()));
                 }
             }
             return !ready.isEmpty();
@@ -177,20 +211,8 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
         }
 
         private void readRow(InternalRow row) {
-            Object id = row.isNullAt(0) ? null : stringIds ? row.getUTF8String(0).toString() : (Object) row.getLong(0);
-            try {
-                readFeatures(row, id, inputWidth, rowX, 0, featureColumns);
-                rowX[inputWidth] = 1.0;
-                java.util.Arrays.fill(rowY, 0.0);
-                readLabel(row, id, loss, outputWidth, rowY, 0, rowClass, 0, true);
-            } catch (InputException e) {
-                if (!skipInvalid) {
-                    throw e;
-                }
-                skipped++;
-                if (reasons.size() < REASONS_KEPT) {
-                    reasons.add(e.getMessage());
-                }
+            Object id = reader.read(row, rowX, rowY, rowClass, 0);
+            if (id == RowReader.SKIPPED) {
                 return;
             }
             int c = rowClass[0];
@@ -213,21 +235,9 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
             int[] classes = new int[n];
             java.util.Arrays.fill(classes, c);
             ready.add(new InputBatch(java.util.Arrays.copyOf(ids[c], n), java.util.Arrays.copyOf(x[c], n * stride),
-                    java.util.Arrays.copyOf(y[c], n * outputWidth), classes, inputWidth, outputWidth, takeSkipped(),
-                    takeReasons()));
+                    java.util.Arrays.copyOf(y[c], n * outputWidth), classes, inputWidth, outputWidth, reader.takeSkipped(),
+                    reader.takeReasons()));
             used[c] = 0;
-        }
-
-        private int takeSkipped() {
-            int k = skipped;
-            skipped = 0;
-            return k;
-        }
-
-        private List<String> takeReasons() {
-            List<String> r = new ArrayList<>(reasons);
-            reasons.clear();
-            return r;
         }
     }
 

@@ -101,7 +101,8 @@ public final class CurvaturePlan implements Serializable {
         return bytes * classCount;
     }
 
-    private static long mib(long bytes) {
+    /** Bytes as whole MiB, rounded up (the unit of --dense-budget-mb in messages). */
+    public static long mib(long bytes) {
         return (bytes + (1 << 20) - 1) >> 20;
     }
 

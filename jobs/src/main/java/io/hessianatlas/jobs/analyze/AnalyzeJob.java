@@ -203,8 +203,9 @@ public final class AnalyzeJob {
             Double accuracy = sums.labelledCount() > 0 ? sums.accuracy() : null;
             timer.end("write", "tables under " + options.output().out());
 
-            if (failures.warning() != null) {
-                warnings.add(failures.warning());
+            String recovered = failures.warning();
+            if (recovered != null) {
+                warnings.add(recovered);
             }
             Map<String, Double> phases = timer.phases();
             phases.put("total", timer.totalSeconds());
@@ -283,7 +284,7 @@ public final class AnalyzeJob {
             long bytes = CurvaturePlan.perClassFactorBytes(net, analysed, classes);
             if (bytes > options.spectra().denseBudgetBytes()) {
                 throw new InputException("--by-class: the per-class Kronecker factors of " + classes + " classes need "
-                        + ((bytes + (1 << 20) - 1) >> 20) + " MiB per task, over --dense-budget-mb "
+                        + CurvaturePlan.mib(bytes) + " MiB per task, over --dense-budget-mb "
                         + options.spectra().denseBudgetMb() + " (raise the budget or analyse fewer --layers)");
             }
         }
@@ -291,7 +292,7 @@ public final class AnalyzeJob {
             CurvaturePlan probe = CurvaturePlan.of(net, options.pass().mode(), layers, options.spectra().denseBudgetBytes(), false, false);
             for (int l : probe.layers()) {
                 if (!probe.isDense(l)) {
-                    long mb = (CurvaturePlan.denseBytes(net.layer(l)) + (1 << 20) - 1) >> 20;
+                    long mb = CurvaturePlan.mib(CurvaturePlan.denseBytes(net.layer(l)));
                     throw new InputException("--spectrum dense: layer " + l + " needs a " + mb + " MiB dense block ("
                             + net.layer(l).parameterCount() + " parameters), over --dense-budget-mb "
                             + options.spectra().denseBudgetMb() + " (raise the budget or use --spectrum auto or kronecker)");

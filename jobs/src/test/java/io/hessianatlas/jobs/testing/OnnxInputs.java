@@ -1,11 +1,6 @@
 package io.hessianatlas.jobs.testing;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -22,21 +17,6 @@ public final class OnnxInputs {
 
     /** Copies {@code files} of /onnx/{@code caseName} into {@code dir}/{@code caseName} and returns that folder. */
     public static Path materialize(String caseName, List<String> files, Path dir) {
-        Path target = dir.resolve(caseName);
-        try {
-            for (String f : files) {
-                String resource = "/onnx/" + caseName + "/" + f;
-                Files.createDirectories(target.resolve(f).getParent());
-                try (InputStream in = OnnxInputs.class.getResourceAsStream(resource)) {
-                    if (in == null) {
-                        throw new IllegalStateException("missing test resource " + resource);
-                    }
-                    Files.copy(in, target.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return OracleInputs.copyResources("/onnx/" + caseName, files, dir.resolve(caseName));
     }
 }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
 
 /**
  * Copies one oracle case's inputs (the product's formats: model/model.json,
@@ -18,11 +19,16 @@ public final class OracleInputs {
 
     /** Returns the case folder under {@code dir} holding model/ and data.jsonl. */
     public static Path materialize(String caseName, Path dir) {
-        Path target = dir.resolve(caseName);
+        return copyResources("/oracle/inputs/" + caseName, List.of("model/model.json", "model/weights.safetensors",
+                "data.jsonl"), dir.resolve(caseName));
+    }
+
+    /** Copies the classpath resources {@code folder}/f for each f into {@code target}/f; returns target. */
+    static Path copyResources(String folder, List<String> files, Path target) {
         try {
-            Files.createDirectories(target.resolve("model"));
-            for (String f : new String[] {"model/model.json", "model/weights.safetensors", "data.jsonl"}) {
-                String resource = "/oracle/inputs/" + caseName + "/" + f;
+            for (String f : files) {
+                String resource = folder + "/" + f;
+                Files.createDirectories(target.resolve(f).getParent());
                 try (InputStream in = OracleInputs.class.getResourceAsStream(resource)) {
                     if (in == null) {
                         throw new IllegalStateException("missing test resource " + resource);

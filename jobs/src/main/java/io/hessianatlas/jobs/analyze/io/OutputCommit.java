@@ -33,8 +33,8 @@ public final class OutputCommit implements AutoCloseable {
     static final String SUCCESS = "_SUCCESS";
     static final String RUN_JSON = "run.json";
     static final String OWNER = "_OWNER";
-    static final String STAGING_INFIX = ".staging-";
-    static final String STAGING_PREFIX = ".staging-";
+    /** Marks a staging folder: {@code .<name>.staging-<uuid>} beside --out, {@code .staging-run_id=...} in a run root. */
+    static final String STAGING = ".staging-";
     /** A staging folder of another host (whose process cannot be checked) is stale after a day. */
     static final long FOREIGN_STALE_MILLIS = 24L * 3600 * 1000;
 
@@ -133,14 +133,14 @@ public final class OutputCommit implements AutoCloseable {
         try {
             FileSystem fs = target.getFileSystem(conf);
             Path root = fs.makeQualified(target);
-            Path staging = new Path(root, STAGING_PREFIX + partition(runId) + "-" + UUID.randomUUID());
+            Path staging = new Path(root, STAGING + partition(runId) + "-" + UUID.randomUUID());
             if (!fs.mkdirs(staging)) {
                 throw new InputException("--out: cannot create " + staging + " (is " + root + " writable?)");
             }
             OutputCommit commit = new OutputCommit(fs, root, staging, overwrite, runId);
             commit.writeText(OWNER, host() + " " + ProcessHandle.current().pid());
             OPEN.add(commit);
-            removeStale(fs, root, STAGING_PREFIX, staging);
+            removeStale(fs, root, STAGING, staging);
             return commit;
         } catch (IOException e) {
             throw new InputException("--out: cannot write under " + out + ": " + e.getMessage(), e);
@@ -154,14 +154,14 @@ public final class OutputCommit implements AutoCloseable {
             FileSystem fs = target.getFileSystem(conf);
             Path qualified = fs.makeQualified(target);
             Path parent = qualified.getParent();
-            Path staging = new Path(parent, "." + qualified.getName() + STAGING_INFIX + UUID.randomUUID());
+            Path staging = new Path(parent, "." + qualified.getName() + STAGING + UUID.randomUUID());
             if (!fs.mkdirs(staging)) {
                 throw new InputException("--out: cannot create " + staging + " (is " + parent + " writable?)");
             }
             OutputCommit commit = new OutputCommit(fs, qualified, staging, overwrite, null);
             commit.writeText(OWNER, host() + " " + ProcessHandle.current().pid());
             OPEN.add(commit);
-            removeStale(fs, parent, "." + qualified.getName() + STAGING_INFIX, staging);
+            removeStale(fs, parent, "." + qualified.getName() + STAGING, staging);
             return commit;
         } catch (IOException e) {
             throw new InputException("--out: cannot write beside " + out + ": " + e.getMessage(), e);

@@ -57,6 +57,7 @@ public final class SpectraStep {
             Double overlap = null;
             DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
             if (lanczos) {
+                long t0 = System.nanoTime();
                 res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
@@ -65,8 +66,9 @@ public final class SpectraStep {
                 // eigenspace, the overlap is undefined and left null, as for a dense H with ||H||_F = 0
                 overlap = allZero(res) ? null : KfacComparison.subspaceOverlap(
                         res.topVectors().dup('c').data().asDouble(), report.kroneckerTop(k).vectors(), d, k);
-                LOG.info(String.format("layer %d: lanczos top-%d in %d passes (%d products), max residual %.2e%s", l, k,
-                        res.steps(), res.products(), res.maxResidual(), res.converged() ? "" : " (not converged)"));
+                LOG.info(String.format(Locale.ROOT, "layer %d: lanczos top-%d in %d passes (%d products, %.1f s), max residual %.2e%s",
+                        l, k, res.steps(), res.products(), (System.nanoTime() - t0) / 1e9, res.maxResidual(),
+                        res.converged() ? "" : " (not converged)"));
             }
             StochasticLanczosQuadrature.Quadrature quad = null;
             double[][] density = null;

@@ -22,6 +22,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,7 @@ public final class SpectraStep {
             DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
             if (lanczos) {
                 long t0 = System.nanoTime();
-                res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
+                res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l, report);
                 lanczosPasses = op.passes();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -91,7 +92,7 @@ public final class SpectraStep {
                                              Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
         DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
-        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network");
+        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network", null);
         int lanczosPasses = op.passes();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                 res.topValues().length, res.steps(), res.products(), res.maxResidual(),
@@ -118,13 +119,20 @@ public final class SpectraStep {
     }
 
     private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o,
-                                               boolean exact, String what) {
+                                               boolean exact, String what, LayerCurvatureReport report) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
         int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
+        // --lanczos-warm-start: KFAC's top-k eigenvectors (θ order, row-major d x k), then seeded Gaussian
+        // columns up to the block (BlockLanczos.solve); the stopping rule is unchanged
+        INDArray start = null;
+        if (report != null && lz.lanczosWarmStart()) {
+            int m = Math.min(k, d);
+            start = Nd4j.create(report.kroneckerTop(m).vectors(), new long[] {d, m}, 'c');
+        }
         return BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true, o.input().seed(),
-                new LanczosProgressLog(what, lz.lanczosTol()));
+                start, new LanczosProgressLog(what, lz.lanczosTol()));
     }
 
     /**

@@ -171,8 +171,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
         int lanczosBlock;
 
         @Option(names = "--lanczos-warm-start", arity = "0..1", paramLabel = "BOOL",
-                description = "Start each layer's Lanczos block from the top eigenvectors of its A⊗G (then random "
-                        + "vectors up to the block size).")
+                description = "With --lanczos-block B > --top-k K: start each layer's Lanczos block from the top "
+                        + "min(K, B − K) eigenvectors of its A⊗G, then random vectors up to B.")
         boolean lanczosWarmStart;
 
         @Option(names = "--density", arity = "0..1", paramLabel = "BOOL",

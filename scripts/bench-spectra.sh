@@ -4,29 +4,43 @@
 # ReLU softmax network), analysed locally with lanczos top-20 per layer, Kronecker spectra,
 # SLQ densities and the whole network's top-5, in one JVM with a 4 GB heap.
 #
-#   scripts/bench-spectra.sh [SAMPLES=60000] [MASTER=local[2]]
+#   scripts/bench-spectra.sh [SAMPLES=60000] [MASTER=local[2]] [INPUTS=uniform]
 #
-# Prints the wall time per phase and the passes over the data (from run.json); the data and the
-# output stay under target/bench/.
+# INPUTS: uniform (features uniform in [0, 1), the MNIST-like workload) or normal (standard normal
+# features: issue 14's workload, whose layer-1 top-20 GGN eigenvalues are tightly clustered).
+# BENCH_SPECTRA_ARGS replaces the spectra options (default: the full set above), e.g.
+#   BENCH_SPECTRA_ARGS="--spectrum lanczos --top-k 20" scripts/bench-spectra.sh 60000 local[2] normal
+# Prints the wall time per phase, the passes over the data (from run.json), per layer the Lanczos
+# passes, products and wall time (from the log), and the peak RSS; the data, the output and the log
+# stay under target/bench/.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/launcher.sh"
 SAMPLES="${1:-60000}"
 MASTER="${2:-local[2]}"
-WORK="$ATLAS_ROOT/target/bench/mnist-like-$SAMPLES"
+INPUTS="${3:-uniform}"
+case "$INPUTS" in
+  uniform) WORK="$ATLAS_ROOT/target/bench/mnist-like-$SAMPLES" ;;
+  normal) WORK="$ATLAS_ROOT/target/bench/normal-$SAMPLES" ;;
+  *) echo "bench-spectra.sh: INPUTS must be uniform or normal, got $INPUTS" >&2; exit 2 ;;
+esac
+read -r -a SPECTRA_ARGS <<< "${BENCH_SPECTRA_ARGS:---spectrum lanczos --top-k 20 --network --network-top-k 5 --density --density-probes 4 --density-steps 20}"
 export ATLAS_JAVA_OPTS="${ATLAS_JAVA_OPTS:--Xmx4g}"
 atlas_ensure_built --tools
 if [[ ! -d "$WORK/data.parquet" ]]; then
   atlas_java_command --tools io.hessianatlas.jobs.bench.SyntheticWorkload
-  "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "$MASTER"
+  "${ATLAS_JAVA_CMD[@]}" "$WORK" "$SAMPLES" 784,256,128,10 7 8 "$MASTER" "$INPUTS"
 fi
 rm -rf "$WORK/out"
 atlas_java_command io.hessianatlas.jobs.cli.AtlasCli
 start=$(date +%s)
 "${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$WORK/out" \
-  --master "$MASTER" --spectrum lanczos --top-k 20 --network --network-top-k 5 \
-  --density --density-probes 4 --density-steps 20
+  --master "$MASTER" "${SPECTRA_ARGS[@]}" 2> >(tee "$WORK/analyze.log" >&2) &
+atlas_wait_peak_rss $!
 end=$(date +%s)
-echo "wall time: $((end - start)) s"
+(( ATLAS_EXIT == 0 )) || { echo "analyze failed (exit $ATLAS_EXIT)" >&2; exit "$ATLAS_EXIT"; }
+echo "wall time: $((end - start)) s, peak RSS $((ATLAS_PEAK_RSS_KIB / 1024)) MiB"
+# per layer: "layer L: lanczos top-K in P passes (Q products, S s), ..." (SpectraStep)
+grep -E '(layer [0-9]+|network): lanczos top-' "$WORK/analyze.log" || true
 python3 - "$WORK/out/run.json" <<'PY' 2>/dev/null || cat "$WORK/out/run.json"
 import json, sys
 m = json.load(open(sys.argv[1]))

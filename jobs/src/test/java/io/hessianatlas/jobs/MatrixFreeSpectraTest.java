@@ -114,9 +114,22 @@ class MatrixFreeSpectraTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void lanczosMatchesAutogradEigenvalues(String caseName, String mode) {
+        assertLanczosMatchesAutograd(caseName, mode);
+    }
+
+    /** Issue 14: a start block from A⊗G's top eigenvectors and a block wider than k give the same eigenvalues. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void warmStartAndWideBlockMatchAutogradEigenvalues(String caseName, String mode) {
+        assertLanczosMatchesAutograd(caseName, mode, "--lanczos-warm-start", "--lanczos-block", "8");
+    }
+
+    private static void assertLanczosMatchesAutograd(String caseName, String mode, String... lanczosArgs) {
         OracleCase oc = OracleCase.load(caseName);
         boolean exact = mode.equals("hessian");
-        Path out = run(caseName, mode, "--spectrum", "lanczos", "--top-k", K, "--network", "--lanczos-tol", "1e-10");
+        List<String> args = new ArrayList<>(List.of("--spectrum", "lanczos", "--top-k", K, "--network", "--lanczos-tol", "1e-10"));
+        args.addAll(List.of(lanczosArgs));
+        Path out = run(caseName, mode, args.toArray(new String[0]));
         int k = Integer.parseInt(K);
         int depth = oc.at("model", "layers").size();
         String theta = exact ? "H_layer" : "GGN_layer";

@@ -115,6 +115,22 @@ public final class BlockLanczos {
     /** As {@link #solve(SymmetricOperator, int, boolean, int, int, double, boolean, long)}, reporting each step. */
     public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
                                double tolerance, boolean vectors, long seed, Progress progress) {
+        return solve(op, k, bottomToo, blockSize, maxSteps, tolerance, vectors, seed, null, progress);
+    }
+
+    /**
+     * As {@link #solve(SymmetricOperator, int, boolean, int, int, double, boolean, long, Progress)}, from a
+     * start block that begins with the columns of {@code start} (a {@code (d x m)} guess of the wanted
+     * eigenvectors, e.g. the top eigenvectors of KFAC's A⊗G; null: none): its first min(m, b) columns,
+     * then Gaussian columns from {@code seed} up to the block size b, orthonormalised together. A start
+     * close to the wanted invariant subspace shortens the iteration when the wanted eigenvalues are
+     * clustered (issue 14), where the Krylov space of a random start converges slowly; the random
+     * part keeps every other direction in play (a guess orthogonal to an eigenvector would otherwise
+     * miss it), and the stopping rule is the same, so the result does not depend on the guess beyond the
+     * tolerance.
+     */
+    public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
+                               double tolerance, boolean vectors, long seed, INDArray start, Progress progress) {
         long dl = op.dimension();
         if (dl > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("dimension " + dl + " is too large");
@@ -128,8 +144,16 @@ public final class BlockLanczos {
         // the basis grows block by block (memory: d x Krylov dimension, only as far as the iteration goes)
         java.util.List<INDArray> basis = new java.util.ArrayList<>();
         Random rnd = new Random(seed);
-        Qr start = orthonormalise(gaussian(d, b, rnd), basis, b, rnd);
-        INDArray q = start.q;
+        INDArray first = gaussian(d, b, rnd);
+        if (start != null) {
+            if (start.rows() != d) {
+                throw new IllegalArgumentException("start block has " + start.rows() + " rows but the operator's dimension is " + d);
+            }
+            int m = (int) Math.min(start.columns(), b);
+            first.get(NDArrayIndex.all(), NDArrayIndex.interval(0, m))
+                    .assign(start.get(NDArrayIndex.all(), NDArrayIndex.interval(0, m)));
+        }
+        INDArray q = orthonormalise(first, basis, b, rnd).q;
         double[][] t = new double[maxDim][maxDim];
         INDArray prevBt = null;  // B_{j-1}ᵀ  (b_{j-1} x b_j)
         INDArray prevQ = null;

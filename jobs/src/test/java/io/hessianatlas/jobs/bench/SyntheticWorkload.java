@@ -23,11 +23,12 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes a reproducible synthetic workload for benchmarks: a ReLU softmax network with He-scaled
- * Gaussian weights (native format) and N samples whose features are uniform in [0, 1) and whose
- * labels are uniform classes, all from a fixed seed (each row from seed + row index, so the data
- * do not depend on the partitioning).
+ * Gaussian weights (native format) and N samples whose features are uniform in [0, 1) (INPUTS =
+ * uniform, the default) or standard normal (INPUTS = normal: issue 14's workload, on which layer 1's
+ * top GGN eigenvalues are tightly clustered) and whose labels are uniform random classes, all from a
+ * fixed seed (each row from seed + row index, so the data do not depend on the partitioning).
  *
- * <pre>SyntheticWorkload OUT_DIR SAMPLES WIDTHS(784,256,128,10) [SEED] [PARTITIONS] [MASTER]</pre>
+ * <pre>SyntheticWorkload OUT_DIR SAMPLES WIDTHS(784,256,128,10) [SEED] [PARTITIONS] [MASTER] [INPUTS]</pre>
  * Writes OUT_DIR/model and OUT_DIR/data.parquet (columns id long, features array&lt;double&gt;, label int).
  */
 public final class SyntheticWorkload {
@@ -39,7 +40,7 @@ public final class SyntheticWorkload {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: SyntheticWorkload OUT_DIR SAMPLES WIDTHS [SEED] [PARTITIONS] [MASTER]");
+            System.err.println("usage: SyntheticWorkload OUT_DIR SAMPLES WIDTHS [SEED] [PARTITIONS] [MASTER] [uniform|normal]");
             System.exit(2);
         }
         Path out = Path.of(args[0]);
@@ -48,6 +49,7 @@ public final class SyntheticWorkload {
         long seed = args.length > 3 ? Long.parseLong(args[3]) : 7L;
         int partitions = args.length > 4 ? Integer.parseInt(args[4]) : 8;
         String master = args.length > 5 ? args[5] : "local[*]";
+        Inputs inputs = args.length > 6 ? Inputs.parse(args[6]) : Inputs.UNIFORM;
 
         NativeModelWriter.write(network(widths, seed), out.resolve("model"));
         SparkSession spark = SparkSession.builder().appName("hessian-atlas synthetic workload").master(master).getOrCreate();
@@ -62,7 +64,7 @@ public final class SyntheticWorkload {
                 SplittableRandom r = new SplittableRandom(seed * 1_000_003L + id);
                 double[] x = new double[n0];
                 for (int j = 0; j < n0; j++) {
-                    x[j] = r.nextDouble();
+                    x[j] = inputs == Inputs.NORMAL ? gaussian(r) : r.nextDouble();
                 }
                 return RowFactory.create(id, x, r.nextInt(classes));
             }, ExpressionEncoder.apply(schema));
@@ -73,7 +75,21 @@ public final class SyntheticWorkload {
         } finally {
             spark.stop();
         }
-        System.out.println("wrote " + samples + " samples of " + Arrays.toString(widths) + " to " + out);
+        System.out.println("wrote " + samples + " " + inputs.name().toLowerCase(java.util.Locale.ROOT)
+                + " samples of " + Arrays.toString(widths) + " to " + out);
+    }
+
+    /** The distribution of the features: uniform in [0, 1), or standard normal (Box-Muller). */
+    enum Inputs {
+        UNIFORM, NORMAL;
+
+        static Inputs parse(String s) {
+            return switch (s) {
+                case "uniform" -> UNIFORM;
+                case "normal" -> NORMAL;
+                default -> throw new IllegalArgumentException("INPUTS: expected uniform or normal, got " + s);
+            };
+        }
     }
 
     /** ReLU hidden layers, identity output, softmax cross-entropy; W ~ N(0, 2/fan_in), b = 0.01. */

@@ -133,8 +133,11 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param lanczosTol       stop when every wanted Ritz pair has ‖Hy − θy‖ ≤ tol · max|θ|
      * @param lanczosMaxPasses at most this many block products per matrix
      * @param lanczosBlock     vectors per pass (0: the number of eigenvalues wanted)
+     * @param lanczosWarmStart a layer's start block begins with the top eigenvectors of its A⊗G (then
+     *                         seeded Gaussian columns up to the block size) instead of Gaussian columns only
      */
-    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock) implements Serializable {
+    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock, boolean lanczosWarmStart)
+            implements Serializable {
         public Lanczos {
             require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol: expected a number in (0, 1), got " + lanczosTol);
             require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);

@@ -175,7 +175,7 @@ public final class BatchForward {
     }
 
     /** x in the compute type (a float64 loss term cast once). */
-    static INDArray inType(INDArray x, DataType type) {
+    public static INDArray inType(INDArray x, DataType type) {
         return x.dataType() == type ? x : x.castTo(type);
     }
 

@@ -3,6 +3,7 @@ package io.hessianatlas.common.hessian;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.BatchLayout;
 import io.hessianatlas.common.nd4j.ThetaIndex;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -28,6 +29,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Layouts: a direction block of layer k is {@code (b n_k x (n_{k-1}+1))}, the b directions' θ^k
  * segments as stacked [W b] matrices ({@link ThetaIndex#matrices}); inside, per-sample quantities of
  * all directions are "vector-major" {@code (n x bB)}, column {@code c B + s}.
+ *
+ * <p>Everything is computed in the batch's data type ({@link BatchForward#dataType}, DOUBLE or FLOAT;
+ * the directions must be in it too), except Q^L R{z^L}, which is taken in float64 like the loss.
  */
 public final class CurvatureProducts {
     private CurvatureProducts() {
@@ -63,7 +67,9 @@ public final class CurvatureProducts {
         INDArray[] ra = new INDArray[depth + 1];
         directionalForward(fw, directions, lo, b, rz, ra);
         INDArray[] out = new INDArray[depth + 1];
-        INDArray rdelta = rz[depth] == null ? null : net.loss().hessianTimes(fw.logits, rz[depth]);
+        // Q^L R{z^L} in float64 (the loss is), back in the batch's type; (n_L x bB), small
+        INDArray rdelta = rz[depth] == null ? null : BatchForward.inType(
+                net.loss().hessianTimes(fw.logits, BatchForward.inType(rz[depth], DataType.DOUBLE)), fw.dataType());
         for (int k = depth; k >= loOut; k--) {
             if (k < depth) {
                 rdelta = directionalDeltaRecursion(fw, k, rdelta, directions[k + 1], rz[k], b, exact);
@@ -90,7 +96,7 @@ public final class CurvatureProducts {
         for (int k = lo; k <= depth; k++) {
             INDArray v = null;
             if (k > lo && ra[k - 1] != null) {
-                v = net.layer(k).weightMatrix().mmul(ra[k - 1]);
+                v = net.layer(k).weightMatrix(fw.dataType()).mmul(ra[k - 1]);
             }
             if (directions[k] != null) {
                 INDArray own = toVectorMajor(directions[k].mmul(fw.aug[k]), b);
@@ -118,7 +124,7 @@ public final class CurvatureProducts {
     private static INDArray directionalDeltaRecursion(BatchForward fw, int k, INDArray rdeltaUp, INDArray directionUp,
                                                       INDArray rzk, int b, boolean exact) {
         Network net = fw.network;
-        INDArray t = rdeltaUp == null ? null : net.layer(k + 1).weightMatrix().transpose().mmul(rdeltaUp);
+        INDArray t = rdeltaUp == null ? null : net.layer(k + 1).weightMatrix(fw.dataType()).transpose().mmul(rdeltaUp);
         if (exact && directionUp != null) {
             INDArray vt = directionTransposeTimesDelta(directionUp, fw.delta[k + 1], thetaOf(net, k + 1), b);
             t = t == null ? vt : t.addi(vt);
@@ -147,7 +153,7 @@ public final class CurvatureProducts {
         ThetaIndex theta = thetaOf(fw.network, k);
         int n = theta.fanOut();
         int m1 = theta.augmentedFanIn();
-        INDArray g = rdelta == null ? Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, (long) b * n, m1)
+        INDArray g = rdelta == null ? Nd4j.zeros(fw.dataType(), (long) b * n, m1)
                 : toStacked(rdelta, b).mmul(fw.aug[k].transpose());
         if (exact && raDown != null) {
             // Σ_s δ^k_s R{a^{k-1}}_{c,s}ᵀ for every direction c: one GEMM, (n x b m)
@@ -173,7 +179,7 @@ public final class CurvatureProducts {
         long nUp = up.fanOut();
         long n = up.fanIn();
         long bs = delta.columns();
-        INDArray out = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.DOUBLE, n, b * bs);
+        INDArray out = Nd4j.create(delta.dataType(), n, b * bs);
         for (int c = 0; c < b; c++) {
             INDArray vw = directions.get(NDArrayIndex.interval(c * nUp, (c + 1) * nUp), NDArrayIndex.interval(0, n));
             out.get(NDArrayIndex.all(), NDArrayIndex.interval(c * bs, (c + 1) * bs)).assign(vw.transpose().mmul(delta));

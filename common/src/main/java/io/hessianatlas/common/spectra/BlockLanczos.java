@@ -41,11 +41,13 @@ public final class BlockLanczos {
      * @param topResiduals    ‖H y − θ y‖ of each top Ritz pair
      * @param topVectors      top Ritz vectors as columns {@code (d x k)}, or null when not requested
      * @param bottomValues    the k smallest Ritz values, ascending (empty unless requested)
+     * @param bottomVectors   bottom Ritz vectors as columns {@code (d x k)}, or null when not requested
      * @param steps           block steps = calls of the operator = passes over the data
      * @param products        matrix-vector products = steps · block size
      */
     public record Result(double[] topValues, double[] topResiduals, INDArray topVectors, double[] bottomValues,
-                         double[] bottomResiduals, int steps, int products, int krylovDimension, boolean converged) {
+                         double[] bottomResiduals, INDArray bottomVectors, int steps, int products, int krylovDimension,
+                         boolean converged) {
         @Override
         public double[] topValues() {
             return topValues.clone();
@@ -64,6 +66,15 @@ public final class BlockLanczos {
         @Override
         public double[] bottomResiduals() {
             return bottomResiduals.clone();
+        }
+
+        /**
+         * This result with the steps and products of an earlier iteration added (a refinement started from
+         * that iteration's Ritz vectors: the cost of both, the values and the convergence of this one).
+         */
+        public Result after(Result earlier) {
+            return new Result(topValues, topResiduals, topVectors, bottomValues, bottomResiduals, bottomVectors,
+                    earlier.steps + steps, earlier.products + products, krylovDimension, converged);
         }
 
         /** The largest ‖H y − θ y‖ over the reported Ritz pairs (top and bottom). */
@@ -241,25 +252,8 @@ public final class BlockLanczos {
             q = next.q;
             cols = dim;
         }
-        INDArray topVectors = null;
-        if (vectors) {
-            int kk = topValues.length;
-            double[] s = new double[cols * kk];
-            for (int c = 0; c < kk; c++) {
-                double[] v = ritz.eigenvector(c);
-                for (int r = 0; r < cols; r++) {
-                    s[r * kk + c] = v[r];
-                }
-            }
-            INDArray sm = Nd4j.create(s, new long[] {cols, kk}, 'c');
-            topVectors = Nd4j.zeros(DataType.DOUBLE, d, kk);
-            int row = 0;
-            for (INDArray blk : basis) {
-                long w = blk.columns();
-                topVectors.addi(blk.mmul(sm.get(NDArrayIndex.interval(row, row + w), NDArrayIndex.all())));
-                row += w;
-            }
-        }
+        INDArray topVectors = vectors ? ritzVectors(basis, ritz, cols, topValues.length, false) : null;
+        INDArray bottomVectors = vectors && bottomToo ? ritzVectors(basis, ritz, cols, botValues.length, true) : null;
         if (productScale != 1.0) {
             for (double[] v : new double[][] {topValues, topRes, botValues, botRes}) {
                 for (int i = 0; i < v.length; i++) {
@@ -267,7 +261,31 @@ public final class BlockLanczos {
                 }
             }
         }
-        return new Result(topValues, topRes, topVectors, botValues, botRes, steps, products, cols, converged);
+        return new Result(topValues, topRes, topVectors, botValues, botRes, bottomVectors, steps, products, cols, converged);
+    }
+
+    /**
+     * Ritz vectors Q S as columns {@code (d x kk)}: S the top (or bottom) kk eigenvectors of T
+     * {@code (cols x kk)}, Q the basis blocks; one GEMM per block accumulated in place.
+     */
+    private static INDArray ritzVectors(java.util.List<INDArray> basis, DenseSymmetricSpectrum ritz, int cols, int kk,
+                                        boolean bottom) {
+        double[] s = new double[cols * kk];
+        for (int c = 0; c < kk; c++) {
+            double[] v = ritz.eigenvector(bottom ? cols - 1 - c : c);
+            for (int r = 0; r < cols; r++) {
+                s[r * kk + c] = v[r];
+            }
+        }
+        INDArray sm = Nd4j.create(s, new long[] {cols, kk}, 'c');
+        INDArray y = Nd4j.create(DataType.DOUBLE, new long[] {basis.get(0).rows(), kk}, 'f');   // zero-filled
+        int row = 0;
+        for (INDArray blk : basis) {
+            long w = blk.columns();
+            Nd4j.gemm(blk, sm.get(NDArrayIndex.interval(row, row + w), NDArrayIndex.all()).dup('f'), y, false, false, 1.0, 1.0);
+            row += w;
+        }
+        return y;
     }
 
     /** ||B s_last||, B (rows x bw), s_last the last bw entries of s. */
@@ -330,10 +348,13 @@ public final class BlockLanczos {
 
     /**
      * Orthogonalises w {@code (d x bw)} against every basis block (twice) and
-     * within itself (modified Gram-Schmidt, twice per column), keeping at most {@code width}
-     * columns: w = Q R with Q {@code (d x width)}, R {@code (width x bw)}. Columns that vanish
-     * (rank deficiency, breakdown) are dropped; free places are filled with random vectors
-     * orthogonal to everything, whose rows of R are zero.
+     * within itself (classical Gram-Schmidt against the kept columns, twice per column), keeping at most
+     * {@code width} columns: w = Q R with Q {@code (d x width)}, R {@code (width x bw)}. Columns that
+     * vanish (rank deficiency, breakdown) are dropped; free places are filled with random vectors
+     * orthogonal to everything, whose rows of R are zero. Works in place on one copy of w: every
+     * update is a GEMM into it (β = 1), so a step allocates only (b x b) coefficient blocks besides Q,
+     * however large the basis (the per-column temporaries of a d-vector each, and a (d x b) product per
+     * basis block, made the driver's off-heap memory grow by gigabytes per pass: issue 14).
      */
     private static Qr orthonormalise(INDArray w, java.util.List<INDArray> basis, int width, Random rnd) {
         int d = (int) w.rows();
@@ -341,23 +362,24 @@ public final class BlockLanczos {
         INDArray x = w.dup('f');
         projectOut(x, basis);
         INDArray q = Nd4j.create(DataType.DOUBLE, new long[] {d, width}, 'f');
-        INDArray r = Nd4j.zeros(DataType.DOUBLE, width, bw);
+        double[] r = new double[width * bw];   // row-major (width x bw)
         double blockNorm = Math.max(w.norm2Number().doubleValue(), Double.MIN_NORMAL);
         int kept = 0;
         for (int j = 0; j < bw; j++) {
-            INDArray col = x.getColumn(j, true).dup();
-            for (int round = 0; round < 2; round++) {
-                for (int i = 0; i < kept; i++) {
-                    INDArray qi = q.getColumn(i, true);
-                    double proj = dot(qi, col);
-                    r.putScalar(i, j, r.getDouble(i, j) + proj);
-                    col.subi(qi.mul(proj));
+            INDArray col = x.get(NDArrayIndex.all(), NDArrayIndex.point(j)).reshape(d, 1);
+            if (kept > 0) {
+                INDArray qk = q.get(NDArrayIndex.all(), NDArrayIndex.interval(0, kept));
+                for (int round = 0; round < 2; round++) {
+                    double[] c = subtractProjection(qk, col);
+                    for (int i = 0; i < kept; i++) {
+                        r[i * bw + j] += c[i];
+                    }
                 }
             }
             double norm = col.norm2Number().doubleValue();
             if (norm > DEFLATION * blockNorm && kept < width) {
-                r.putScalar(kept, j, norm);
-                q.getColumn(kept, true).assign(col.divi(norm));
+                r[kept * bw + j] = norm;
+                q.get(NDArrayIndex.all(), NDArrayIndex.point(kept)).assign(col.reshape(d).divi(norm));
                 kept++;
             }
         }
@@ -366,21 +388,33 @@ public final class BlockLanczos {
             INDArray fresh = gaussian(d, 1, rnd);
             for (int round = 0; round < 2; round++) {
                 projectOut(fresh, basis);
-                for (int i = 0; i < kept; i++) {
-                    INDArray qi = q.getColumn(i, true);
-                    fresh.subi(qi.mul(dot(qi, fresh)));
+                if (kept > 0) {
+                    subtractProjection(q.get(NDArrayIndex.all(), NDArrayIndex.interval(0, kept)), fresh);
                 }
             }
-            q.getColumn(kept, true).assign(fresh.divi(fresh.norm2Number().doubleValue()));
+            q.get(NDArrayIndex.all(), NDArrayIndex.point(kept)).assign(fresh.reshape(d).divi(fresh.norm2Number().doubleValue()));
         }
-        return new Qr(q, r);
+        x.close();
+        return new Qr(q, Nd4j.create(r, new long[] {width, bw}, 'c'));
     }
 
-    /** x ← (I − Q Qᵀ)² x over all basis blocks: two rounds of block classical Gram-Schmidt. */
+    /**
+     * x ← x − Q (Qᵀ x) in place, Q {@code (d x m)} with orthonormal columns, x {@code (d x c)}; returns
+     * the coefficients Qᵀ x {@code (m x c)} row-major. Two GEMMs, the second accumulating into x.
+     */
+    private static double[] subtractProjection(INDArray q, INDArray x) {
+        INDArray c = Nd4j.gemm(q, x, true, false);
+        Nd4j.gemm(q, c, x, false, false, -1.0, 1.0);
+        double[] coefficients = c.dup('c').data().asDouble();
+        c.close();
+        return coefficients;
+    }
+
+    /** x ← (I − Q Qᵀ)² x over all basis blocks: two rounds of block classical Gram-Schmidt, in place. */
     private static void projectOut(INDArray x, java.util.List<INDArray> basis) {
         for (int round = 0; round < 2; round++) {
             for (INDArray q : basis) {
-                x.subi(q.mmul(q.transpose().mmul(x)));
+                subtractProjection(q, x);
             }
         }
     }

@@ -170,10 +170,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
         @Option(names = "--lanczos-block", paramLabel = "B", description = "Vectors per Lanczos pass (0: --top-k).")
         int lanczosBlock;
 
-        @Option(names = "--lanczos-warm-start", arity = "0..1", paramLabel = "BOOL",
-                description = "With --lanczos-block B > --top-k K: start each layer's Lanczos block from the top "
-                        + "min(K, B − K) eigenvectors of its A⊗G, then random vectors up to B.")
-        boolean lanczosWarmStart;
+        @Option(names = "--lanczos-products", paramLabel = "TYPE",
+                description = "Floating-point type of the executors' products in Lanczos passes: float64, or float32 "
+                        + "(twice the GEMM peak; float64 sums and driver work) followed by float64 passes from the "
+                        + "float32 Ritz vectors until --lanczos-tol holds in float64.")
+        Precision lanczosProducts;
 
         @Option(names = "--density", arity = "0..1", paramLabel = "BOOL",
                 description = "Spectral density of each H (and of the network with --network) by stochastic Lanczos "
@@ -195,7 +196,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
         AnalyzeOptions.Spectra toOptions() {
             return new AnalyzeOptions.Spectra(spectrum, topK, denseBudgetMb, eigenvectors, networkTopK, requireConverged,
-                    new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock, lanczosWarmStart),
+                    new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock, lanczosProducts),
                     new AnalyzeOptions.Density(density, densityProbes, densitySteps, densityGrid, densityWidth));
         }
     }

@@ -133,12 +133,13 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param lanczosTol       stop when every wanted Ritz pair has ‖Hy − θy‖ ≤ tol · max|θ|
      * @param lanczosMaxPasses at most this many block products per matrix
      * @param lanczosBlock     vectors per pass (0: the number of eigenvalues wanted)
-     * @param lanczosWarmStart a layer's start block begins with the top eigenvectors of its A⊗G (then
-     *                         seeded Gaussian columns up to the block size) instead of Gaussian columns only
+     * @param lanczosProducts  compute type of the executors' per-batch products: FLOAT64, or FLOAT32 then
+     *                         float64 refinement passes started from the float32 Ritz vectors
      */
-    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock, boolean lanczosWarmStart)
+    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock, Precision lanczosProducts)
             implements Serializable {
         public Lanczos {
+            require(lanczosProducts != null, "--lanczos-products: expected float64 or float32");
             require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol: expected a number in (0, 1), got " + lanczosTol);
             require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);
             require(lanczosBlock >= 0, "--lanczos-block: expected 0 (= top-k) or a positive integer, got " + lanczosBlock);

@@ -6,6 +6,7 @@ import java.util.List;
 
 import io.hessianatlas.common.hessian.BatchForward;
 import io.hessianatlas.common.hessian.CurvatureProducts;
+import io.hessianatlas.common.hessian.Precision;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.nd4j.BatchWorkspace;
 import io.hessianatlas.common.nd4j.NativeRuntime;
@@ -34,22 +35,26 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
     private final Broadcast<Network> network;
     private final int layer;
     private final boolean exact;
+    private final Precision precision;
     private final long count;
     private final long dimension;
     private int passes;
+    private long passNanos;
 
     /**
      * @param layer 1-based layer, or 0 for the whole network (all layers, cross-layer blocks included)
      * @param exact exact Hessian (hessian mode) or GGN
+     * @param precision the executors' compute type of the per-batch products (their sums are float64)
      * @param count N, the number of samples in {@code batches}
      */
     DistributedCurvatureOperator(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
-                                 int layer, boolean exact, long count) {
+                                 int layer, boolean exact, Precision precision, long count) {
         this.jsc = jsc;
         this.batches = batches;
         this.network = network;
         this.layer = layer;
         this.exact = exact;
+        this.precision = precision;
         this.count = count;
         Network net = network.value();
         this.dimension = layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
@@ -60,6 +65,20 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         return dimension;
     }
 
+    /** The same operator with the per-batch products computed in {@code products} (its own pass count). */
+    DistributedCurvatureOperator withPrecision(Precision products) {
+        return new DistributedCurvatureOperator(jsc, batches, network, layer, exact, products, count);
+    }
+
+    Precision precision() {
+        return precision;
+    }
+
+    /** Wall seconds spent in passes so far (the distributed products, including the broadcast and the merge). */
+    double passSeconds() {
+        return passNanos / 1e9;
+    }
+
     /** Passes over the data so far (calls of {@link #apply}). */
     int passes() {
         return passes;
@@ -67,17 +86,19 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
 
     @Override
     public INDArray apply(INDArray block) {
+        long t0 = System.nanoTime();
         int b = (int) block.columns();
         int d = (int) dimension;
         Broadcast<double[]> directions = jsc.broadcast(block.dup('f').data().asDouble());
         int lay = layer;
         boolean ex = exact;
+        Precision type = precision;
         Broadcast<Network> net = network;
         try {
             double[] total = OrderedTreeAggregate.reduce(
                     batches.mapPartitionsWithIndex((Integer idx, Iterator<InputBatch> it) -> {
                         List<Tuple2<Integer, double[]>> out = new ArrayList<>(1);
-                        out.add(new Tuple2<>(idx, partitionProducts(net.value(), it, directions.value(), d, b, lay, ex)));
+                        out.add(new Tuple2<>(idx, partitionProducts(net.value(), it, directions.value(), d, b, lay, ex, type)));
                         return out.iterator();
                     }, true).mapToPair(t -> t),
                     batches.getNumPartitions(), () -> new double[d * b], (x, y) -> {
@@ -87,6 +108,7 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
                         return x;
                     });
             passes++;
+            passNanos += System.nanoTime() - t0;
             return Nd4j.create(total, new long[] {d, b}, 'f').divi(count);
         } catch (RuntimeException e) {
             throw e;
@@ -98,9 +120,12 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         }
     }
 
-    /** Σ over the partition's samples of H_s V, as a column-major (d x b) array. */
+    /**
+     * Σ over the partition's samples of H_s V, as a column-major (d x b) array: each batch's product in
+     * {@code precision}, the sum over batches in float64.
+     */
     static double[] partitionProducts(Network net, Iterator<InputBatch> it, double[] v, int d, int b, int layer,
-                                      boolean exact) {
+                                      boolean exact, Precision precision) {
         NativeRuntime.configure();
         int depth = net.depth();
         INDArray block = Nd4j.create(v, new long[] {d, b}, 'f');
@@ -112,7 +137,7 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         for (int l = 1; l <= depth; l++) {
             if (layer == 0 || layer == l) {
                 theta[l] = ThetaIndex.forLayer(net.layer(l).fanOut(), net.layer(l).fanIn());
-                dirs[l] = CurvatureProducts.directionBlock(block, offset, theta[l]);
+                dirs[l] = BatchForward.inType(CurvatureProducts.directionBlock(block, offset, theta[l]), precision.dataType());
                 outs[l] = true;
                 offset += theta[l].dimension();
             }
@@ -126,16 +151,16 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
             }
             // the batch's arrays live in the per-batch workspace; only the running sums outside it
             try (MemoryWorkspace ignored = BatchWorkspace.open()) {
-                BatchForward fw = BatchForward.computeAugmented(net, in.augmentedInputs(DataType.DOUBLE), in.targets(),
+                BatchForward fw = BatchForward.computeAugmented(net, in.augmentedInputs(precision.dataType()), in.targets(),
                         lowest, exact);
                 INDArray[] out = CurvatureProducts.apply(fw, dirs, outs, b, exact);
                 for (int l = 1; l <= depth; l++) {
                     if (out[l] != null) {
                         INDArray o = out[l];
                         if (acc[l] == null) {
-                            acc[l] = BatchWorkspace.outside(o::dup);
+                            acc[l] = BatchWorkspace.outside(() -> o.dataType() == DataType.DOUBLE ? o.dup() : o.castTo(DataType.DOUBLE));
                         } else {
-                            acc[l].addi(o);
+                            acc[l].addi(o.dataType() == DataType.DOUBLE ? o : o.castTo(DataType.DOUBLE));
                         }
                     }
                 }

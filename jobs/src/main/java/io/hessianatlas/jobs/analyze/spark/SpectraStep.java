@@ -8,6 +8,7 @@ import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
 import io.hessianatlas.common.aggregate.LayerCurvatureSums;
 import io.hessianatlas.common.hessian.CurvatureMode;
+import io.hessianatlas.common.hessian.Precision;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.spectra.BlockLanczos;
 import io.hessianatlas.common.spectra.KfacComparison;
@@ -35,6 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SpectraStep {
     private static final Logger LOG = LoggerFactory.getLogger("io.hessianatlas.analyze");
+    /**
+     * The relative residual down to which float32 products drive the iteration before the float64
+     * refinement (--lanczos-products float32).
+     */
+    static final double FLOAT32_PRODUCTS_TOLERANCE = 1e-5;
 
     private SpectraStep() {
     }
@@ -56,20 +62,22 @@ public final class SpectraStep {
             BlockLanczos.Result res = null;
             int lanczosPasses = 0;
             Double overlap = null;
-            DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, n);
+            DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, Precision.FLOAT64, n);
             if (lanczos) {
                 long t0 = System.nanoTime();
-                res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l, report);
-                lanczosPasses = op.passes();
+                LanczosRun run = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
+                res = run.result();
+                lanczosPasses = res.steps();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
                 // H = 0 (every Ritz value exactly 0: the products vanished): every subspace is a top
                 // eigenspace, the overlap is undefined and left null, as for a dense H with ||H||_F = 0
                 overlap = allZero(res) ? null : KfacComparison.subspaceOverlap(
                         res.topVectors().dup('c').data().asDouble(), report.kroneckerTop(k).vectors(), d, k);
-                LOG.info(String.format(Locale.ROOT, "layer %d: lanczos top-%d in %d passes (%d products, %.1f s), max residual %.2e%s",
-                        l, k, res.steps(), res.products(), (System.nanoTime() - t0) / 1e9, res.maxResidual(),
-                        res.converged() ? "" : " (not converged)"));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                LOG.info(String.format(Locale.ROOT, "layer %d: lanczos top-%d in %d passes (%d products, %.1f s, of which "
+                                + "%.1f s on the driver), max residual %.2e%s", l, k, res.steps(), res.products(), seconds,
+                        seconds - run.passSeconds(), res.maxResidual(), res.converged() ? "" : " (not converged)"));
             }
             StochasticLanczosQuadrature.Quadrature quad = null;
             double[][] density = null;
@@ -91,14 +99,15 @@ public final class SpectraStep {
     private static LayerResult networkResult(JavaSparkContext jsc, JavaRDD<InputBatch> batches,
                                              Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
-        DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, n);
-        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network", null);
-        int lanczosPasses = op.passes();
+        DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, Precision.FLOAT64, n);
+        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network").result();
+        int lanczosPasses = res.steps();
         LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                 res.topValues().length, res.steps(), res.products(), res.maxResidual(),
                 res.converged() ? "" : " (not converged)"));
         StochasticLanczosQuadrature.Quadrature quad = null;
         double[][] density = null;
+        int densityBefore = op.passes();
         if (o.spectra().density().density()) {
             quad = StochasticLanczosQuadrature.run(densityProgress(op, "network", o), o.spectra().density().densityProbes(),
                     o.spectra().density().densitySteps(), o.input().seed());
@@ -115,28 +124,44 @@ public final class SpectraStep {
             grad2 += g;
         }
         return new LayerResult(0, "network", null, op.dimension(), n, trace, Math.sqrt(grad2), res, lanczosPasses,
-                quad, density, op.passes() - lanczosPasses, null);
+                quad, density, op.passes() - densityBefore, null);
     }
 
-    private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o,
-                                               boolean exact, String what, LayerCurvatureReport report) {
+    /**
+     * The operator's top-k (and bottom-k in hessian mode) by block Lanczos. With {@code --lanczos-products
+     * float32} the iteration first runs on float32 per-batch products (float64 sums, basis and Ritz
+     * problem) down to {@link #FLOAT32_PRODUCTS_TOLERANCE} or --lanczos-tol, whichever is larger, and then
+     * continues in float64 from its Ritz vectors (a block of k, or 2k with the bottom end): the stopping rule
+     * is checked on float64 products only, so the result meets --lanczos-tol as with float64 products.
+     */
+    private static LanczosRun lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o, boolean exact,
+                                      String what) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
         int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
-        // --lanczos-warm-start: KFAC's top eigenvectors (θ order, row-major d x m), then seeded Gaussian
-        // columns up to the block (BlockLanczos.solve); the stopping rule is unchanged. At most b − k of
-        // them, so that at least k columns stay random, as in the default block: a block finds at most as
-        // many copies of a repeated eigenvalue as it has columns with a component in its eigenspace, and
-        // A⊗G's top vectors can have none there (H's null space in hessian mode: with 5 KFAC + 3 random
-        // columns the oracle cases c01 and c07 missed a copy of the eigenvalue 0 among the bottom-k)
-        INDArray start = null;
-        if (report != null && lz.lanczosWarmStart() && block > k) {
-            int m = Math.min(Math.min(k, block - k), d);
-            start = Nd4j.create(report.kroneckerTop(m).vectors(), new long[] {d, m}, 'c');
+        long seed = o.input().seed();
+        if (lz.lanczosProducts() == Precision.FLOAT64) {
+            BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true,
+                    seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
+            return new LanczosRun(res, op.passSeconds());
         }
-        return BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true, o.input().seed(),
-                start, new LanczosProgressLog(what, lz.lanczosTol()));
+        DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
+        double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
+        BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(), coarseTol, true,
+                seed, null, new LanczosProgressLog(what + " (float32 products)", coarseTol));
+        INDArray start = exact ? Nd4j.hstack(coarse.topVectors(), coarse.bottomVectors()) : coarse.topVectors();
+        int refineBlock = (int) Math.min(start.columns(), d);
+        int refinePasses = Math.max(1, lz.lanczosMaxPasses() - coarse.steps());
+        BlockLanczos.Result fine = BlockLanczos.solve(op, k, exact, refineBlock, refinePasses, lz.lanczosTol(), true,
+                seed + 1, start, new LanczosProgressLog(what + " (float64 refinement)", lz.lanczosTol()));
+        LOG.info(String.format(Locale.ROOT, "%s: %d float32 passes (%d products), then %d float64 passes (%d products)",
+                what, coarse.steps(), coarse.products(), fine.steps(), fine.products()));
+        return new LanczosRun(fine.after(coarse), op32.passSeconds() + op.passSeconds());
+    }
+
+    /** A Lanczos result and the wall seconds of its passes (the rest of its time is the driver's). */
+    private record LanczosRun(BlockLanczos.Result result, double passSeconds) {
     }
 
     /**

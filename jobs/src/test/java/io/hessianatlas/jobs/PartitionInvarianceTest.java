@@ -66,6 +66,45 @@ class PartitionInvarianceTest {
         }
     }
 
+    /**
+     * Issue 14: a Parquet file in one row group (one source partition) is read as slices over the
+     * two cores of the test session, without a shuffle: the tables equal those of the same rows read
+     * whole into one partition (--partitions 1), to the same tolerance, with the same sample ids in
+     * the same order.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ggn"})
+    void oneRowGroupParquetIsSlicedWithTheSameTables(String mode) {
+        Path in = OracleInputs.materialize(CASE, tmp.resolve("in"));
+        Path parquet = tmp.resolve("one-row-group.parquet");
+        spark.read().json(in.resolve("data.jsonl").toString()).coalesce(1).write().parquet(parquet.toString());
+        assertEquals(1, spark.read().parquet(parquet.toString()).rdd().getNumPartitions(), "one source partition");
+        Path whole = tmp.resolve("out-one-partition");
+        CliRun a = CliRun.of("analyze", "--model", in.resolve("model").toString(), "--data", parquet.toString(),
+                "--out", whole.toString(), "--mode", mode, "--partitions", "1", "--batch-size", "4");
+        assertEquals(0, a.exitCode, a.toString());
+        Path sliced = tmp.resolve("out-sliced");
+        CliRun b = CliRun.of("analyze", "--model", in.resolve("model").toString(), "--data", parquet.toString(),
+                "--out", sliced.toString(), "--mode", mode, "--batch-size", "4");
+        assertEquals(0, b.exitCode, b.toString());
+        for (String table : new String[] {"layers", "spectrum", "samples", "sample_layers"}) {
+            new OutputTables(spark).assertClose("one partition vs slices", table, whole, sliced, RELATIVE, SCALE_FACTOR, Set.of());
+        }
+        java.util.List<Long> ids = spark.read().parquet(sliced.resolve("samples").toString()).select("sample_id")
+                .as(org.apache.spark.sql.Encoders.LONG()).collectAsList();
+        assertEquals(java.util.stream.LongStream.range(0, 12).boxed().toList(), ids, "sample ids in the file's order");
+        assertEquals(2, partFiles(sliced.resolve("samples")), "the pass ran as two slices (one file each)");
+        assertEquals(1, partFiles(whole.resolve("samples")), "--partitions 1: one task");
+    }
+
+    private static long partFiles(Path table) {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(table)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("part-")).count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static void compare(String table, Path a, Path b) {
         new OutputTables(spark).assertClose("partitions 1 vs 7", table, a, b, RELATIVE, SCALE_FACTOR, Set.of());
     }

@@ -47,6 +47,19 @@ public final class CurvatureProducts {
      * @return per layer the summed product block {@code (b n_k x (n_{k-1}+1))}, or null
      */
     public static INDArray[] apply(BatchForward fw, INDArray[] directions, boolean[] outputs, int b, boolean exact) {
+        return accumulate(fw, directions, outputs, b, exact, new INDArray[fw.network.depth() + 1]);
+    }
+
+    /**
+     * As {@link #apply}, adding each output layer's product block into {@code sums[k]} when it is
+     * non-null (float64, {@code (b n_k x (n_{k-1}+1))}, e.g. a partition's running sum outside the batch
+     * workspace): in the batch's type float64, the last GEMM accumulates into it (β = 1, no product
+     * block is allocated); in float32 the float32 block is added in float64.
+     *
+     * @return per layer {@code sums[k]} (updated) when given, else the batch's product block, or null
+     */
+    public static INDArray[] accumulate(BatchForward fw, INDArray[] directions, boolean[] outputs, int b, boolean exact,
+                                        INDArray[] sums) {
         Network net = fw.network;
         int depth = net.depth();
         int lo = depth;
@@ -75,7 +88,7 @@ public final class CurvatureProducts {
                 rdelta = directionalDeltaRecursion(fw, k, rdelta, directions[k + 1], rz[k], b, exact);
             }
             if (outputs[k]) {
-                out[k] = layerProduct(fw, k, rdelta, k > 1 ? ra[k - 1] : null, b, exact);
+                out[k] = layerProduct(fw, k, rdelta, k > 1 ? ra[k - 1] : null, b, exact, sums[k]);
             }
         }
         return out;
@@ -149,12 +162,21 @@ public final class CurvatureProducts {
      * @param raDown R{a^{k-1}} {@code (n_{k-1} x bB)} or null (zero, or k = 1)
      */
     private static INDArray layerProduct(BatchForward fw, int k, INDArray rdelta, INDArray raDown, int b,
-                                         boolean exact) {
+                                         boolean exact, INDArray sum) {
         ThetaIndex theta = thetaOf(fw.network, k);
         int n = theta.fanOut();
         int m1 = theta.augmentedFanIn();
-        INDArray g = rdelta == null ? Nd4j.zeros(fw.dataType(), (long) b * n, m1)
-                : toStacked(rdelta, b).mmul(fw.aug[k].transpose());
+        boolean inPlace = sum != null && sum.dataType() == fw.dataType();
+        INDArray g;
+        if (inPlace) {
+            g = sum;
+            if (rdelta != null) {
+                Nd4j.gemm(toStacked(rdelta, b), fw.aug[k], g, false, true, 1.0, 1.0);
+            }
+        } else {
+            g = rdelta == null ? Nd4j.zeros(fw.dataType(), (long) b * n, m1)
+                    : toStacked(rdelta, b).mmul(fw.aug[k].transpose());
+        }
         if (exact && raDown != null) {
             // Σ_s δ^k_s R{a^{k-1}}_{c,s}ᵀ for every direction c: one GEMM, (n x b m)
             int m = theta.fanIn();
@@ -163,6 +185,9 @@ public final class CurvatureProducts {
                 g.get(NDArrayIndex.interval((long) c * n, (long) (c + 1) * n), NDArrayIndex.interval(0, m))
                         .addi(cross.get(NDArrayIndex.all(), NDArrayIndex.interval((long) c * m, (long) (c + 1) * m)));
             }
+        }
+        if (sum != null && !inPlace) {
+            return sum.addi(BatchForward.inType(g, sum.dataType()));
         }
         return g;
     }

@@ -27,6 +27,7 @@ import io.hessianatlas.jobs.analyze.io.LabelType;
 import io.hessianatlas.jobs.analyze.io.ModelLoader;
 import io.hessianatlas.jobs.analyze.report.CurvatureReport;
 import io.hessianatlas.jobs.analyze.io.OutputCommit;
+import io.hessianatlas.jobs.analyze.io.RowSlices;
 import io.hessianatlas.jobs.analyze.spark.CurvaturePassStep;
 import io.hessianatlas.jobs.analyze.spark.ExecutorEnvironments;
 import io.hessianatlas.jobs.analyze.spark.SkippedRows;
@@ -38,6 +39,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -142,7 +144,13 @@ public final class AnalyzeJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<Network> network = jsc.broadcast(net);
         // the query's internal rows: feature arrays are bulk-copied, never boxed (see InputBatcher)
-        JavaRDD<InputBatch> batches = input.rows().queryExecution().toRdd().toJavaRDD()
+        JavaRDD<InternalRow> rows = input.rows().queryExecution().toRdd().toJavaRDD();
+        if (options.input().partitions() == 0) {
+            // few or uneven source partitions (a Parquet file in one row group is one task): slices
+            // of them, read in the source's order (no shuffle), over the cores
+            rows = RowSlices.balance(jsc, rows, RowSlices.partitionCounts(input.rows()), jsc.defaultParallelism());
+        }
+        JavaRDD<InputBatch> batches = rows
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),
                         input.idType() == DataTypes.StringType, options.input().skipInvalidRows(), options.pass().byClass(),
                         input.featureColumns()), true);

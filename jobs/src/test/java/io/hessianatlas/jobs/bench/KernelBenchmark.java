@@ -63,7 +63,9 @@ public final class KernelBenchmark {
             }
         }
         for (int[] shape : new int[][] {{784, 256}, {256, 128}}) {
-            rows.addAll(layerKernels(shape[0], shape[1], 256, Precision.FLOAT32, peak32));
+            for (int b : new int[] {256, 1024}) {
+                rows.addAll(layerKernels(shape[0], shape[1], b, Precision.FLOAT32, peak32));
+            }
         }
         rows.addAll(denseBlock(64, 32, 1024, peak64));
         out.put("kernels", rows);
@@ -126,30 +128,33 @@ public final class KernelBenchmark {
             }
         });
         rows.add(row("(b) A and G accumulation " + tag, b, flopsB, tB, peak));
-        if (precision == Precision.FLOAT32) {
-            return rows;
-        }
-        // (d) one matrix-free product H·v of the layer's θ-block (b directions = 1), float64
+        // (d) one matrix-free product H·v of the layer's θ-block (b directions = 1), in the precision
+        // (float32: --lanczos-products float32)
         BatchForward fw = BatchForward.computeAugmented(net, x, y, 1, false);
-        INDArray v = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 1);
-        INDArray[] dirs = new INDArray[3];
         boolean[] outs = new boolean[3];
-        dirs[1] = CurvatureProducts.directionBlock(v, 0, ThetaIndex.forLayer(fanOut, m1 - 1));
         outs[1] = true;
         double flopsD = 2.0 * b * (2.0 * fanOut * m1 + 2.0 * OUTPUT * fanOut);
-        double tD = time(() -> {
-            try (MemoryWorkspace ignored = BatchWorkspace.open()) {
-                CurvatureProducts.apply(fw, dirs, outs, 1, false);
-            }
-        });
-        rows.add(row("(d) matrix-free H·v, 1 vector " + tag, b, flopsD, tD, peak));
+        if (precision == Precision.FLOAT64) {
+            INDArray v = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 1);
+            INDArray[] dirs = new INDArray[3];
+            dirs[1] = CurvatureProducts.directionBlock(v, 0, ThetaIndex.forLayer(fanOut, m1 - 1));
+            double tD = time(() -> {
+                try (MemoryWorkspace ignored = BatchWorkspace.open()) {
+                    CurvatureProducts.apply(fw, dirs, outs, 1, false);
+                }
+            });
+            rows.add(row("(d) matrix-free H·v, 1 vector " + tag, b, flopsD, tD, peak));
+        }
         // (d') the same product for a block of 20 vectors, as Lanczos uses it
         INDArray v20 = Nd4j.rand(DataType.DOUBLE, (long) fanOut * m1, 20);
         INDArray[] dirs20 = new INDArray[3];
-        dirs20[1] = CurvatureProducts.directionBlock(v20, 0, ThetaIndex.forLayer(fanOut, m1 - 1));
+        dirs20[1] = CurvatureProducts.directionBlock(v20, 0, ThetaIndex.forLayer(fanOut, m1 - 1)).castTo(precision.dataType());
+        // into a float64 running sum, as the distributed operator does
+        INDArray[] sums = new INDArray[3];
+        sums[1] = Nd4j.create(DataType.DOUBLE, 20L * fanOut, m1);
         double tD20 = time(() -> {
             try (MemoryWorkspace ignored = BatchWorkspace.open()) {
-                CurvatureProducts.apply(fw, dirs20, outs, 20, false);
+                CurvatureProducts.accumulate(fw, dirs20, outs, 20, false, sums);
             }
         });
         rows.add(row("(d) matrix-free H·V, 20 vectors " + tag, b, 20 * flopsD, tD20, peak));

@@ -43,6 +43,66 @@ public final class InputBatch implements Serializable {
         this.outputWidth = outputWidth;
     }
 
+    /**
+     * The non-empty batches of {@code batches}, consecutive ones concatenated (in order) until a batch
+     * holds at least {@code samples} samples or the input ends: for work whose GEMMs gain from wider
+     * batches than the per-sample pass keeps (the matrix-free products). Skip counts and reasons are
+     * not carried (they were counted by the per-sample pass).
+     */
+    public static java.util.Iterator<InputBatch> merged(java.util.Iterator<InputBatch> batches, int samples) {
+        return new java.util.Iterator<>() {
+            private InputBatch next = advance();
+
+            private InputBatch advance() {
+                java.util.List<InputBatch> group = new java.util.ArrayList<>();
+                int size = 0;
+                while (size < samples && batches.hasNext()) {
+                    InputBatch b = batches.next();
+                    if (b.size() > 0) {
+                        group.add(b);
+                        size += b.size();
+                    }
+                }
+                return group.isEmpty() ? null : group.size() == 1 ? group.get(0) : concat(group, size);
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public InputBatch next() {
+                if (next == null) {
+                    throw new java.util.NoSuchElementException();
+                }
+                InputBatch out = next;
+                next = advance();
+                return out;
+            }
+        };
+    }
+
+    private static InputBatch concat(java.util.List<InputBatch> group, int size) {
+        InputBatch first = group.get(0);
+        Object[] ids = new Object[size];
+        double[] xAug = new double[size * (first.inputWidth + 1)];
+        double[] y = new double[size * first.outputWidth];
+        int[] classes = first.classes == null ? null : new int[size];
+        int at = 0;
+        for (InputBatch b : group) {
+            int n = b.size();
+            System.arraycopy(b.ids, 0, ids, at, n);
+            System.arraycopy(b.xAug, 0, xAug, at * (first.inputWidth + 1), n * (first.inputWidth + 1));
+            System.arraycopy(b.y, 0, y, at * first.outputWidth, n * first.outputWidth);
+            if (classes != null) {
+                System.arraycopy(b.classes, 0, classes, at, n);
+            }
+            at += n;
+        }
+        return new InputBatch(ids, xAug, y, classes, first.inputWidth, first.outputWidth, 0, java.util.List.of());
+    }
+
     public int size() {
         return ids.length;
     }

@@ -40,14 +40,10 @@ public final class NativeRuntime {
                 return status;
             }
             Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-            if (blasThreads > 0 && isCpuBackend()) {
-                Nd4j.factory().blas().setMaxThreads(blasThreads);
-                // libnd4j's own (OpenMP) threads for element-wise, broadcast and batched ops: left at the
-                // core count, each of the executor's concurrent tasks spun up a full team, and two tasks on
-                // two cores fought over them (local[2] ran 1.2x local[1])
-                Nd4j.getEnvironment().setMaxThreads(blasThreads);
-                Nd4j.getEnvironment().setMaxMasterThreads(blasThreads);
-            }
+            // libnd4j's own (OpenMP) threads for element-wise, broadcast and batched ops are set too: left at
+            // the core count, each of the executor's concurrent tasks spun up a full team, and two tasks on
+            // two cores fought over them (local[2] ran 1.2x local[1])
+            setThreads(blasThreads);
             BlasSelfCheck.Outcome outcome;
             try {
                 outcome = BlasSelfCheck.run();
@@ -57,6 +53,20 @@ public final class NativeRuntime {
             }
             status = new Status(NativeEnvironment.current(), outcome);
             return status;
+        }
+    }
+
+    /**
+     * Sets the BLAS and libnd4j threads of this JVM (CPU backend; no-op elsewhere): the driver's work
+     * between distributed passes (Lanczos reorthogonalisation, Ritz vectors) runs on all cores while no
+     * task runs, and back to one thread per task before the next pass (in local mode the tasks run in
+     * this JVM, and two tasks of two threads each on two cores were twice as slow).
+     */
+    public static void setThreads(int threads) {
+        if (threads > 0 && isCpuBackend()) {
+            Nd4j.factory().blas().setMaxThreads(threads);
+            Nd4j.getEnvironment().setMaxThreads(threads);
+            Nd4j.getEnvironment().setMaxMasterThreads(threads);
         }
     }
 

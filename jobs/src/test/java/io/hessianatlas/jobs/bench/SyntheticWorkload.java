@@ -29,11 +29,14 @@ import org.apache.spark.sql.types.StructType;
  * fixed seed (each row from seed + row index, so the data do not depend on the partitioning).
  *
  * <pre>SyntheticWorkload OUT_DIR SAMPLES WIDTHS(784,256,128,10) [SEED] [PARTITIONS] [MASTER] [INPUTS]</pre>
- * Writes OUT_DIR/model and OUT_DIR/data.parquet (columns id long, features array&lt;double&gt;, label int).
+ * Writes OUT_DIR/model and OUT_DIR/data.parquet (columns id long, features array&lt;double&gt;, label int;
+ * 16 MB row groups), and the same rows as OUT_DIR/data-one-row-group.parquet (one file, one row group).
  */
 public final class SyntheticWorkload {
     /** Parquet row-group size of the generated data. */
     static final long ROW_GROUP_BYTES = 16L << 20;
+    /** Row-group size of data-one-row-group.parquet: larger than the whole file. */
+    static final long ONE_ROW_GROUP_BYTES = 2L << 30;
 
     private SyntheticWorkload() {
     }
@@ -72,6 +75,10 @@ public final class SyntheticWorkload {
             // would dominate a 1 GB executor (scripts/bench-memory.sh)
             rows.write().mode(SaveMode.Overwrite).option("parquet.block.size", ROW_GROUP_BYTES)
                     .parquet(out.resolve("data.parquet").toString());
+            // the same rows as one file in one row group, as DuckDB or pandas write a file of this size
+            // (issue 14: the source is then one partition)
+            rows.coalesce(1).write().mode(SaveMode.Overwrite).option("parquet.block.size", ONE_ROW_GROUP_BYTES)
+                    .parquet(out.resolve("data-one-row-group.parquet").toString());
         } finally {
             spark.stop();
         }

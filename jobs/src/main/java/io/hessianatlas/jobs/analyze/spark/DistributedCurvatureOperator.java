@@ -31,11 +31,13 @@ import scala.Tuple2;
  */
 public final class DistributedCurvatureOperator implements SymmetricOperator {
     /**
-     * Consecutive persisted mini-batches are merged up to this many samples for the products: their
-     * GEMMs reach 61 % of the float64 GEMM peak at 1,024 columns against 51 % at 256 (KernelBenchmark,
-     * 784/256 layer, 20 directions; docs/performance.md).
+     * float32 products merge consecutive persisted mini-batches up to this many samples: their GEMMs
+     * ran at 64–70 GFLOP/s with 1,024 columns against 50–52 at 256 (KernelBenchmark, 784/256 layer,
+     * 20 directions, one thread). float64 products keep the persisted batches: at 1,024 columns their
+     * (b n x B) intermediates outgrow the cache and ran at 42–44 GFLOP/s against 45–47 at 256.
      */
-    static final int PRODUCT_BATCH_SAMPLES = 1024;
+    static final int FLOAT32_PRODUCT_BATCH_SAMPLES = 1024;
+
     private final JavaSparkContext jsc;
     private final JavaRDD<InputBatch> batches;
     private final Broadcast<Network> network;
@@ -93,6 +95,8 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
     @Override
     public INDArray apply(INDArray block) {
         long t0 = System.nanoTime();
+        // one BLAS thread per task during the pass, all cores for the driver's work between passes
+        NativeRuntime.setThreads(1);
         int b = (int) block.columns();
         int d = (int) dimension;
         Broadcast<double[]> directions = jsc.broadcast(block.dup('f').data().asDouble());
@@ -123,6 +127,7 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         }
         finally {
             directions.destroy();
+            NativeRuntime.setThreads(Runtime.getRuntime().availableProcessors());
         }
     }
 
@@ -156,7 +161,8 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
                 acc[l] = Nd4j.create(DataType.DOUBLE, (long) b * theta[l].fanOut(), theta[l].augmentedFanIn());
             }
         }
-        Iterator<InputBatch> merged = InputBatch.merged(it, PRODUCT_BATCH_SAMPLES);
+        Iterator<InputBatch> merged = precision == Precision.FLOAT32 ? InputBatch.merged(it, FLOAT32_PRODUCT_BATCH_SAMPLES)
+                : InputBatch.merged(it, 1);
         while (merged.hasNext()) {
             InputBatch in = merged.next();
             // the batch's arrays live in the per-batch workspace; only the running sums outside it

@@ -70,9 +70,19 @@ class MatrixFreeSpectraTest {
         return out;
     }
 
-    private static List<Row> spectrum(Path out, int layer, String matrix) {
-        List<Row> rows = new ArrayList<>(spark.read().parquet(out.resolve("spectrum").toString())
-                .filter("layer = " + layer + " AND matrix = '" + matrix + "'").collectAsList());
+    /** The spectrum table of a run, read once (a few dozen rows). */
+    private static List<Row> spectrum(Path out) {
+        return spark.read().parquet(out.resolve("spectrum").toString()).collectAsList();
+    }
+
+    /** Its rows of one layer and matrix, by rank. */
+    private static List<Row> spectrum(List<Row> all, int layer, String matrix) {
+        List<Row> rows = new ArrayList<>();
+        for (Row r : all) {
+            if (r.getInt(r.fieldIndex("layer")) == layer && matrix.equals(r.getString(r.fieldIndex("matrix")))) {
+                rows.add(r);
+            }
+        }
         rows.sort(Comparator.comparingInt(r -> r.getInt(r.fieldIndex("rank"))));
         return rows;
     }
@@ -99,12 +109,13 @@ class MatrixFreeSpectraTest {
         int k = Integer.parseInt(K);
         int depth = oc.at("model", "layers").size();
         String theta = exact ? "H_layer" : "GGN_layer";
+        List<Row> spectrum = spectrum(out);
         for (int l = 1; l <= depth; l++) {
             double[] ref = OracleCase.vector(oc.at("dataset_mean", "layers", l - 1, theta, "eigenvalues"));
             int d = ref.length;
             int kk = Math.min(k, d);
             double scale = Math.max(Math.abs(ref[0]), Math.abs(ref[d - 1]));
-            List<Row> rows = spectrum(out, l, "H");
+            List<Row> rows = spectrum(spectrum, l, "H");
             for (Row r : rows) {
                 assertEquals("lanczos", r.getString(r.fieldIndex("method")));
                 int rank = r.getInt(r.fieldIndex("rank"));
@@ -123,7 +134,7 @@ class MatrixFreeSpectraTest {
         double[] refTop = OracleCase.vector(oc.at("dataset_mean", "full", exact ? "eig_H_top5" : "eig_GGN_top5"));
         double[] all = OracleCase.vector(oc.at("dataset_mean", "full", exact ? "eig_H_all" : "eig_GGN_all"));
         double scale = Math.max(Math.abs(all[0]), Math.abs(all[all.length - 1]));
-        List<Row> net = spectrum(out, 0, "H");
+        List<Row> net = spectrum(spectrum, 0, "H");
         for (int i = 0; i < refTop.length; i++) {
             assertEquals(refTop[i], net.get(i).getDouble(net.get(i).fieldIndex("eigenvalue")), EIGENVALUE_TOLERANCE * scale,
                     caseName + " " + mode + " network top " + (i + 1));

@@ -11,13 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,18 +54,25 @@ import org.junit.jupiter.api.Timeout;
  * tables must equal an in-process local[2] run of the same command to 1e-10 relative, with every
  * sample counted once.
  *
- * <p>The workload: 10,000 synthetic samples, ReLU 784-256-128-10 softmax (SyntheticWorkload), ggn,
+ * <p>The workload: 4,800 synthetic samples, ReLU 784-256-128-10 softmax (SyntheticWorkload), ggn,
  * {@code --spectrum kronecker} (no Lanczos passes), {@code --partitions 24}: more than
  * OrderedTreeAggregate's fan-in of 16, so the per-partition sums are merged through a shuffle that
- * the kill breaks too. Runs after `package` (it needs the -spark.jar); exclude it with
+ * the kill breaks too. 200 samples per task keep a task of the pass at a few hundred ms, so each
+ * executor still has most of its dozen tasks ahead of it when the test kills it after its first (it
+ * was 10,000 samples: the same checks, with the reference run, the cluster's read, pass and write and
+ * the table comparisons twice as long). Runs after `package` (it needs the -spark.jar); exclude it with
  * {@code -DexcludedGroups=cluster}.
+ *
+ * <p>Logging: the driver logs the scheduler lines this test follows (cluster-driver-log4j2.properties);
+ * the Master, the Worker and the executors log at WARN (cluster-log4j2.properties), except the Worker's
+ * executor-exit lines, which this test reads.
  */
 @Tag("cluster")
 class ClusterFaultToleranceTest {
     /** Tables equal a single-JVM run: |x − y| ≤ 1e-10·|x| + 1e-12·scale (see OutputTables). */
     private static final double RELATIVE = 1e-10;
     private static final double SCALE_FACTOR = 1e-12;
-    private static final int SAMPLES = 10_000;
+    private static final int SAMPLES = 4_800;
     private static final String WIDTHS = "784,256,128,10";
     private static final int LAYERS = 3;
     private static final int PARTITIONS = 24;
@@ -74,6 +83,9 @@ class ClusterFaultToleranceTest {
     /** Spark's INFO lines in the driver's log, which the test reads (an explicit configuration wins over the job's bundled one). */
     private static final String DRIVER_LOGGING = "-Dlog4j2.configurationFile="
             + Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target/test-classes/cluster-driver-log4j2.properties");
+    /** The executors' logging: Spark at WARN (their stderr under cluster/work is kept, nothing reads it). */
+    private static final String EXECUTOR_LOGGING = " -Dlog4j2.configurationFile="
+            + Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target/test-classes/cluster-log4j2.properties");
     /** From submission to the kill: driver and executor start, read, the first finished task of the pass. */
     private static final Duration KILL_DEADLINE = Duration.ofMinutes(3);
     private static final Duration DRIVER_DEADLINE = Duration.ofMinutes(5);
@@ -119,29 +131,37 @@ class ClusterFaultToleranceTest {
         }
         root = Files.createDirectories(base.resolve(Long.toString(self)));
 
-        cluster = StandaloneCluster.start(sparkHome, root.resolve("cluster"), 2, "6g", CLUSTER_START);
-
-        // the workload, written by a local session of its own (SyntheticWorkload stops it)
-        Map<String, String> local = Map.of("spark.driver.host", "127.0.0.1", "spark.driver.bindAddress", "127.0.0.1",
-                "spark.ui.enabled", "false");
-        Properties saved = (Properties) System.getProperties().clone();
+        // the Master and Worker JVMs start while this one writes the workload and runs the reference
+        Path clusterDir = root.resolve("cluster");
+        CompletableFuture<StandaloneCluster> starting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return StandaloneCluster.start(sparkHome, clusterDir, 2, "6g", CLUSTER_START);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        });
         try {
-            local.forEach(System::setProperty);
-            SyntheticWorkload.main(new String[] {root.resolve("syn").toString(), Integer.toString(SAMPLES), WIDTHS,
-                "7", "8", "local[2]"});
-        } finally {
-            System.setProperties(saved);
-            SparkSession.clearActiveSession();
-            SparkSession.clearDefaultSession();
-        }
-        model = root.resolve("syn/model");
-        data = root.resolve("syn/data.parquet");
+            // the workload (seed 7, 8 partitions), written with this class's local session
+            spark = SparkTestSession.start(ClusterFaultToleranceTest.class.getSimpleName());
+            SyntheticWorkload.write(spark, root.resolve("syn"), SAMPLES,
+                    Arrays.stream(WIDTHS.split(",")).mapToInt(Integer::parseInt).toArray(), 7L, 8);
+            model = root.resolve("syn/model");
+            data = root.resolve("syn/data.parquet");
 
-        // the single-JVM reference: the same command, in process, local[2]
-        spark = SparkTestSession.start(ClusterFaultToleranceTest.class.getSimpleName());
-        reference = root.resolve("out-local");
-        CliRun run = CliRun.of(analyzeArgs(reference).toArray(new String[0]));
-        assertEquals(0, run.exitCode, run.toString());
+            // the single-JVM reference: the same command, in process, local[2]
+            reference = root.resolve("out-local");
+            CliRun run = CliRun.of(analyzeArgs(reference).toArray(new String[0]));
+            assertEquals(0, run.exitCode, run.toString());
+        } finally {
+            try {
+                cluster = starting.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
+            }
+        }
     }
 
     @AfterAll
@@ -170,7 +190,8 @@ class ClusterFaultToleranceTest {
      */
     private static Process submit(String name, String appName, int maxTaskFailures, String extraExecutorOptions, Path out,
                                   String... extraAnalyzeArgs) throws IOException {
-        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + extraExecutorOptions;
+        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + EXECUTOR_LOGGING
+                + extraExecutorOptions;
         List<String> submit = new ArrayList<>(List.of(
                 "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", appName,
                 "--executor-memory", EXECUTOR_MEMORY,

@@ -54,36 +54,49 @@ public final class SyntheticWorkload {
         String master = args.length > 5 ? args[5] : "local[*]";
         Inputs inputs = args.length > 6 ? Inputs.parse(args[6]) : Inputs.UNIFORM;
 
-        NativeModelWriter.write(network(widths, seed), out.resolve("model"));
         SparkSession spark = SparkSession.builder().appName("hessian-atlas synthetic workload").master(master).getOrCreate();
         try {
-            StructType schema = new StructType()
-                    .add("id", DataTypes.LongType, false)
-                    .add("features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-                    .add("label", DataTypes.IntegerType, false);
-            int n0 = widths[0];
-            int classes = widths[widths.length - 1];
-            Dataset<Row> rows = spark.range(0, samples, 1, partitions).map((MapFunction<Long, Row>) id -> {
-                SplittableRandom r = new SplittableRandom(seed * 1_000_003L + id);
-                double[] x = new double[n0];
-                for (int j = 0; j < n0; j++) {
-                    x[j] = inputs == Inputs.NORMAL ? gaussian(r) : r.nextDouble();
-                }
-                return RowFactory.create(id, x, r.nextInt(classes));
-            }, ExpressionEncoder.apply(schema));
-            // 16 MB row groups: a reader holds a whole column chunk in memory, so the 128 MB default
-            // would dominate a 1 GB executor (scripts/bench-memory.sh)
-            rows.write().mode(SaveMode.Overwrite).option("parquet.block.size", ROW_GROUP_BYTES)
-                    .parquet(out.resolve("data.parquet").toString());
+            write(spark, out, samples, widths, seed, partitions, inputs);
             // the same rows as one file in one row group, as DuckDB or pandas write a file of this size
-            // (issue 14: the source is then one partition)
-            rows.coalesce(1).write().mode(SaveMode.Overwrite).option("parquet.block.size", ONE_ROW_GROUP_BYTES)
+            // (issue 14: the source is then one partition), in id order
+            spark.read().parquet(out.resolve("data.parquet").toString()).sort("id").coalesce(1).write()
+                    .mode(SaveMode.Overwrite).option("parquet.block.size", ONE_ROW_GROUP_BYTES)
                     .parquet(out.resolve("data-one-row-group.parquet").toString());
         } finally {
             spark.stop();
         }
         System.out.println("wrote " + samples + " " + inputs.name().toLowerCase(java.util.Locale.ROOT)
                 + " samples of " + Arrays.toString(widths) + " to " + out);
+    }
+
+    /**
+     * Writes OUT_DIR/model and OUT_DIR/data.parquet (uniform inputs) with a running session, which
+     * stays running (ClusterFaultToleranceTest writes its workload with its own test session).
+     */
+    public static void write(SparkSession spark, Path out, long samples, int[] widths, long seed, int partitions) {
+        write(spark, out, samples, widths, seed, partitions, Inputs.UNIFORM);
+    }
+
+    static void write(SparkSession spark, Path out, long samples, int[] widths, long seed, int partitions, Inputs inputs) {
+        NativeModelWriter.write(network(widths, seed), out.resolve("model"));
+        StructType schema = new StructType()
+                .add("id", DataTypes.LongType, false)
+                .add("features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+                .add("label", DataTypes.IntegerType, false);
+        int n0 = widths[0];
+        int classes = widths[widths.length - 1];
+        Dataset<Row> rows = spark.range(0, samples, 1, partitions).map((MapFunction<Long, Row>) id -> {
+            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + id);
+            double[] x = new double[n0];
+            for (int j = 0; j < n0; j++) {
+                x[j] = inputs == Inputs.NORMAL ? gaussian(r) : r.nextDouble();
+            }
+            return RowFactory.create(id, x, r.nextInt(classes));
+        }, ExpressionEncoder.apply(schema));
+        // 16 MB row groups: a reader holds a whole column chunk in memory, so the 128 MB default
+        // would dominate a 1 GB executor (scripts/bench-memory.sh)
+        rows.write().mode(SaveMode.Overwrite).option("parquet.block.size", ROW_GROUP_BYTES)
+                .parquet(out.resolve("data.parquet").toString());
     }
 
     /** The distribution of the features: uniform in [0, 1), or standard normal (Box-Muller). */

@@ -40,7 +40,7 @@ class BundledLoggingTest {
 
     @Test
     void aUsersConfigurationIsKept() throws Exception {
-        URL own = getClass().getResource("/cluster-driver-log4j2.properties");
+        URL own = getClass().getResource("/users-log4j2.properties");
         Configurator.reconfigure(own.toURI());
         BundledLogging.applyUnlessConfigured();
         assertEquals(Level.INFO, context.getRootLogger().getLevel());

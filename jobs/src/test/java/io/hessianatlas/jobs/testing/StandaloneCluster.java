@@ -85,6 +85,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
             List<String> daemonOptions = new ArrayList<>(List.of("-Xmx512m", "-Dspark.master.rest.enabled=false"));
+            daemonLogging().ifPresent(daemonOptions::add);
             c.launch("master", daemonOptions, "org.apache.spark.deploy.master.Master",
                     List.of("--host", HOST, "--port", Integer.toString(c.masterPort), "--webui-port",
                             Integer.toString(c.masterUiPort)), Map.of());
@@ -265,6 +266,23 @@ public final class StandaloneCluster implements AutoCloseable {
         }
         processes.clear();
         executorsSeen.clear();
+    }
+
+    /**
+     * The Master's and Worker's logging: Spark at WARN, but the Worker's own lines (executors launched
+     * and finished, with their exit status) at INFO (the test resource cluster-log4j2.properties);
+     * without it they log with Spark's default profile, INFO for everything.
+     */
+    private static Optional<String> daemonLogging() {
+        java.net.URL url = StandaloneCluster.class.getResource("/cluster-log4j2.properties");
+        if (url == null || !url.getProtocol().equals("file")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of("-Dlog4j2.configurationFile=" + Path.of(url.toURI()));
+        } catch (java.net.URISyntaxException e) {
+            return Optional.empty();
+        }
     }
 
     private static int freePort() throws IOException {

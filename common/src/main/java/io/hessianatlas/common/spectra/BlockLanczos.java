@@ -214,6 +214,9 @@ public final class BlockLanczos {
             boolean exact = dim == d;   // the Krylov space is the whole space: T is similar to H
             // ||H y - θ y|| = ||B_j s_last|| with B_j the R of the next block (or of the leftover w)
             INDArray bj = exact ? null : next != null ? next.r : residualFactor(w);
+            if (w.closeable()) {
+                w.close();   // (d x b), a pass's product: freed now, not when the GC finds its handle
+            }
             int kk = Math.min(k, dim);
             topValues = new double[kk];
             topRes = new double[kk];

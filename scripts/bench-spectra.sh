@@ -11,8 +11,9 @@
 # BENCH_SPECTRA_ARGS replaces the spectra options (default: the full set above), e.g.
 #   BENCH_SPECTRA_ARGS="--spectrum lanczos --top-k 20" scripts/bench-spectra.sh 60000 local[2] normal
 # Prints the wall time per phase, the passes over the data (from run.json), per layer the Lanczos
-# passes, products and wall time (from the log), and the peak RSS; the data, the output and the log
-# stay under target/bench/.
+# passes, products and wall time (from the log), and the peak RSS; then a dense check: layer 3
+# (d = 1,290) again by `--spectrum dense` (LAPACK on the whole block) and its eigenvalues against the
+# run's, rank by rank. The data, the outputs and the log stay under target/bench/.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/launcher.sh"
 SAMPLES="${1:-60000}"
@@ -51,3 +52,11 @@ for s in m["spectra"]:
           "products", s.get("lanczos_products"), "converged", s.get("lanczos_converged"),
           "density passes", s.get("density_passes"))
 PY
+echo "== dense check of layer 3 (LAPACK on the 1,290 x 1,290 block)"
+rm -rf "$WORK/out-dense-layer3"
+"${ATLAS_JAVA_CMD[@]}" analyze --model "$WORK/model" --data "$WORK/data.parquet" --out "$WORK/out-dense-layer3" \
+  --master "$MASTER" --layers 3 --spectrum dense --top-k 20 >/dev/null 2>"$WORK/dense-layer3.log" \
+  || { echo "dense run failed, see $WORK/dense-layer3.log" >&2; exit 1; }
+atlas_java_command --tools io.hessianatlas.jobs.bench.SpectrumComparison
+"${ATLAS_JAVA_CMD[@]}" "$WORK/out-dense-layer3" "$WORK/out" 2>/dev/null | grep '^layer' \
+  || echo "(layer 3 is not in the run's spectrum table)"

@@ -148,7 +148,7 @@ public final class AnalyzeJob {
         if (options.input().partitions() == 0) {
             // few or uneven source partitions (a Parquet file in one row group is one task): slices
             // of them, read in the source's order (no shuffle), over the cores
-            rows = RowSlices.balance(jsc, rows, RowSlices.partitionCounts(input.rows()), jsc.defaultParallelism());
+            rows = RowSlices.balance(jsc, rows, input.partitionCounts(), jsc.defaultParallelism());
         }
         JavaRDD<InputBatch> batches = rows
                 .mapPartitions(new InputBatcher(net.inputSize(), net.outputSize(), net.loss(), options.pass().batchSize(),

@@ -47,15 +47,20 @@ public final class InputPreparation {
 
     /** The normalised input and what is known about it. */
     /**
-     * @param rows           normalised rows to analyse (after --sample-fraction and --partitions)
-     * @param beforeSampling normalised rows before sampling, to count the rows read
-     * @param idType         the sample_id type: long (row index or integer ids) or string
+     * @param rows            normalised rows to analyse (after --sample-fraction and --partitions)
+     * @param beforeSampling  normalised rows before sampling, to count the rows read
+     * @param idType          the sample_id type: long (row index or integer ids) or string
+     * @param featureColumns  the columns feature j comes from (for row-level messages), or null when
+     *                        the features are one vector or array column
+     * @param knownPartitionCounts rows per partition of {@code rows} when already counted (the row
+     *                        positions of sample_id need them), else null
      */
-    /**
-     * @param featureColumns the columns feature j comes from (for row-level messages), or null when
-     *                       the features are one vector or array column
-     */
-    public record Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType, List<String> featureColumns) {
+    public record Prepared(Dataset<Row> rows, Dataset<Row> beforeSampling, DataType idType, List<String> featureColumns,
+                           long[] knownPartitionCounts) {
+        /** Rows per partition of {@code rows}: the counts already taken, else one counting job. */
+        public long[] partitionCounts() {
+            return knownPartitionCounts != null ? knownPartitionCounts.clone() : RowSlices.partitionCounts(rows);
+        }
     }
 
     private InputPreparation() {
@@ -77,6 +82,7 @@ public final class InputPreparation {
 
         DataType idType;
         Dataset<Row> normalised;
+        long[] sourceCounts = null;
         if (options.input().idCol() != null) {
             StructField idField = field(schema, options.input().idCol(), "--id-col");
             DataType t = idField.dataType();
@@ -92,7 +98,9 @@ public final class InputPreparation {
             normalised = raw.select(col(options.input().idCol()).cast(idType).as(ID), features.as(FEATURES), label.as(LABEL));
         } else {
             idType = DataTypes.LongType;
-            normalised = withRowPositions(raw.select(features.as(FEATURES), label.as(LABEL)));
+            Dataset<Row> selected = raw.select(features.as(FEATURES), label.as(LABEL));
+            sourceCounts = RowSlices.partitionCounts(selected);
+            normalised = withRowPositions(selected, sourceCounts);
         }
         Dataset<Row> rows = normalised;
         if (options.input().sampleFraction() < 1.0) {
@@ -106,7 +114,9 @@ public final class InputPreparation {
             // Rows equal in all three columns are interchangeable, so ties cannot change a result.
             rows = rows.repartition(options.input().partitions()).sortWithinPartitions(col(ID), col(FEATURES), col(LABEL));
         }
-        return new Prepared(rows, normalised, idType, featureColumns);
+        // sampling and repartitioning change the partitions' counts: then they are counted when needed
+        boolean sameRows = options.input().sampleFraction() >= 1.0 && options.input().partitions() == 0;
+        return new Prepared(rows, normalised, idType, featureColumns, sameRows ? sourceCounts : null);
     }
 
     /**
@@ -146,18 +156,13 @@ public final class InputPreparation {
 
     /**
      * Prepends sample_id = the row's position in the source's own order (partition by partition),
-     * what {@code zipWithIndex} gives, but inside the query: one cheap job counts the rows of each
-     * source partition (no column is decoded), then id = offset[partition] + position in the
+     * what {@code zipWithIndex} gives, but inside the query: from the rows of each source partition
+     * ({@code size}, counted by {@link RowSlices#partitionCounts}), id = offset[partition] + position in the
      * partition, from {@code monotonically_increasing_id} (= partition << 33 | position). No
      * conversion to external Rows and back, which cost as much as the curvature pass itself.
      */
-    private static Dataset<Row> withRowPositions(Dataset<Row> selected) {
-        List<Row> counts = selected.select(spark_partition_id().as("p")).groupBy("p").count().collectAsList();
-        int partitions = selected.queryExecution().toRdd().getNumPartitions();
-        long[] size = new long[partitions];
-        for (Row r : counts) {
-            size[r.getInt(0)] = r.getLong(1);
-        }
+    private static Dataset<Row> withRowPositions(Dataset<Row> selected, long[] size) {
+        int partitions = size.length;
         long[] offsets = new long[partitions];
         long at = 0;
         for (int i = 0; i < partitions; i++) {

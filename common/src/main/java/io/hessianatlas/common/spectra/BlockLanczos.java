@@ -132,13 +132,11 @@ public final class BlockLanczos {
     /**
      * As {@link #solve(SymmetricOperator, int, boolean, int, int, double, boolean, long, Progress)}, from a
      * start block that begins with the columns of {@code start} (a {@code (d x m)} guess of the wanted
-     * eigenvectors, e.g. the top eigenvectors of KFAC's A⊗G; null: none): its first min(m, b) columns,
-     * then Gaussian columns from {@code seed} up to the block size b, orthonormalised together. A start
-     * close to the wanted invariant subspace shortens the iteration when the wanted eigenvalues are
-     * clustered (issue 14), where the Krylov space of a random start converges slowly; the random
-     * part keeps every other direction in play (a guess orthogonal to an eigenvector would otherwise
-     * miss it), and the stopping rule is the same, so the result does not depend on the guess beyond the
-     * tolerance.
+     * eigenvectors, e.g. Ritz vectors of an earlier iteration on float32 products; null: none): its
+     * first min(m, b) columns, then Gaussian columns from {@code seed} up to the block size b,
+     * orthonormalised together. The stopping rule is the same, so the result does not depend on the
+     * guess beyond the tolerance. (A start from KFAC's A⊗G eigenvectors was measured on a clustered
+     * top-k in issue 14 and barely changed the convergence rate: docs/performance.md.)
      */
     public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
                                double tolerance, boolean vectors, long seed, INDArray start, Progress progress) {

@@ -78,10 +78,6 @@ public final class DistributedCurvatureOperator implements SymmetricOperator {
         return new DistributedCurvatureOperator(jsc, batches, network, layer, exact, products, count);
     }
 
-    Precision precision() {
-        return precision;
-    }
-
     /** Wall seconds spent in passes so far (the distributed products, including the broadcast and the merge). */
     double passSeconds() {
         return passNanos / 1e9;

@@ -111,7 +111,7 @@ final class OnnxTensors {
             }
         } else {
             throw new ModelFormatException(where + " has data type " + typeName(t.getDataType())
-                    + ", expected int64");
+                    + ", expected int64 or int32");
         }
         return out;
     }

@@ -174,7 +174,8 @@ public final class AnalyzeJob {
             }
             timer.end("pass", sums.count() + " samples, " + pass.persisted().getNumPartitions() + " partitions");
 
-            List<LayerResult> results = SpectraStep.run(jsc, batches, network, sums, plan, options);
+            SpectraStep.Spectra spectra = SpectraStep.run(jsc, batches, network, sums, plan, options);
+            List<LayerResult> results = spectra.results();
             for (LayerResult r : results) {
                 if (!r.converged()) {
                     warnings.add(String.format(Locale.ROOT, "%s: Lanczos did not converge in %d passes (--lanczos-max-passes "
@@ -183,10 +184,8 @@ public final class AnalyzeJob {
                             r.lanczosRelativeResidual(), options.spectra().lanczos().lanczosTol()));
                 }
             }
-            int passes = 1;
-            for (LayerResult r : results) {
-                passes += r.lanczosPasses() + r.densityPasses();
-            }
+            // the per-sample pass, then the matrix-free passes the matrices' iterations shared
+            int passes = 1 + spectra.passes();
             timer.end("spectra", results.size() + " matrices, " + (passes - 1) + " matrix-free passes");
 
             CurvatureTables.layers(spark, results, options.pass().mode().optionName()).write().mode(SaveMode.ErrorIfExists).parquet(commit.tablePath("layers"));

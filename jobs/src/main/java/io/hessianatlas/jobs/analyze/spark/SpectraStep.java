@@ -3,6 +3,13 @@ package io.hessianatlas.jobs.analyze.spark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.hessianatlas.common.aggregate.CurvaturePlan;
 import io.hessianatlas.common.aggregate.CurvatureSums;
@@ -45,16 +52,94 @@ public final class SpectraStep {
     private SpectraStep() {
     }
 
-    public static List<LayerResult> run(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
-                                 CurvatureSums sums, CurvaturePlan plan, AnalyzeOptions o) {
+    /**
+     * The spectra of one run and what they cost.
+     *
+     * @param results per matrix (the network first with --network, then the layers in order)
+     * @param passes  distributed passes over the data, shared by the matrices' iterations
+     */
+    public record Spectra(List<LayerResult> results, int passes) {
+    }
+
+    /**
+     * Every matrix's spectra, each matrix in its own driver thread; their products share passes over
+     * the data ({@link SharedPasses}), so the run's passes are the longest iteration's.
+     */
+    public static Spectra run(JavaSparkContext jsc, JavaRDD<InputBatch> batches, Broadcast<Network> network,
+                              CurvatureSums sums, CurvaturePlan plan, AnalyzeOptions o) {
         Network net = network.value();
         boolean exact = o.pass().mode() == CurvatureMode.HESSIAN;
         long n = sums.count();
-        List<LayerResult> out = new ArrayList<>();
+        SharedPasses shared = new SharedPasses(jsc, batches, network, exact, n);
+        List<Callable<LayerResult>> matrices = new ArrayList<>();
+        // every participant joins before any asks for a product (a pass waits for all that have not left)
         if (o.pass().network()) {
-            out.add(networkResult(jsc, batches, network, sums, o, exact, n));
+            SharedPasses.Participant p = shared.join();
+            matrices.add(() -> networkResult(p, sums, o, exact, n));
         }
         for (LayerCurvatureSums ls : sums.layers()) {
+            SharedPasses.Participant p = shared.join();
+            matrices.add(() -> layerResult(p, net, ls, plan, o, exact, n));
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(matrices.size(), r -> {
+            Thread t = new Thread(r, "spectra-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<LayerResult>> futures = new ArrayList<>();
+            for (Callable<LayerResult> m : matrices) {
+                futures.add(threads.submit(m));
+            }
+            List<LayerResult> out = new ArrayList<>();
+            for (Future<LayerResult> f : futures) {
+                out.add(await(f));
+            }
+            return new Spectra(out, shared.passes());
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    /** A matrix's result, or the exception that ended its thread (the first one stops the others' passes). */
+    private static LayerResult await(Future<LayerResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while computing the spectra", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /** Runs one matrix's work as a participant: leaves when done, and stops the others if it fails. */
+    private static <T> T participate(SharedPasses.Participant p, Supplier<T> work) {
+        try {
+            T out = work.get();
+            p.close();
+            return out;
+        } catch (RuntimeException e) {
+            p.abort(e);
+            throw e;
+        } catch (Error e) {
+            p.abort(new IllegalStateException(e));
+            throw e;
+        }
+    }
+
+    private static LayerResult layerResult(SharedPasses.Participant p, Network net, LayerCurvatureSums ls, CurvaturePlan plan,
+                                           AnalyzeOptions o, boolean exact, long n) {
+        return participate(p, () -> {
             int l = ls.layer();
             LayerCurvatureReport report = LayerCurvatureReport.of(net.layer(l), ls, o.pass().mode(), o.spectra().topK());
             boolean lanczos = o.spectra().spectrum() == SpectrumMethod.LANCZOS
@@ -62,11 +147,11 @@ public final class SpectraStep {
             BlockLanczos.Result res = null;
             int lanczosPasses = 0;
             Double overlap = null;
-            DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, l, exact, Precision.FLOAT64, n);
+            DistributedCurvatureOperator op = p.operator(l, Precision.FLOAT64);
             if (lanczos) {
                 long t0 = System.nanoTime();
-                LanczosRun run = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
-                res = run.result();
+                BlockLanczos.Result run = lanczos(p, op, l, o.spectra().topK(), o, exact, "layer " + l);
+                res = run;
                 lanczosPasses = res.steps();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -77,54 +162,54 @@ public final class SpectraStep {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 LOG.info(String.format(Locale.ROOT, "layer %d: lanczos top-%d in %d passes (%d products, %.1f s, of which "
                                 + "%.1f s on the driver), max residual %.2e%s", l, k, res.steps(), res.products(), seconds,
-                        seconds - run.passSeconds(), res.maxResidual(), res.converged() ? "" : " (not converged)"));
+                        seconds - p.passSeconds(), res.maxResidual(), res.converged() ? "" : " (not converged)"));
             }
             StochasticLanczosQuadrature.Quadrature quad = null;
             double[][] density = null;
             int densityPasses = 0;
             if (o.spectra().density().density()) {
-                int before = op.passes();
+                int before = p.passes();
                 quad = StochasticLanczosQuadrature.run(densityProgress(op, "layer " + l, o), o.spectra().density().densityProbes(),
                         o.spectra().density().densitySteps(), o.input().seed());
                 density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
-                densityPasses = op.passes() - before;
+                densityPasses = p.passes() - before;
                 LOG.info(String.format("layer %d: density from %d probes in %d passes", l, o.spectra().density().densityProbes(), densityPasses));
             }
-            out.add(new LayerResult(l, net.layer(l).name(), report, report.params(), n, report.trace(),
-                    report.gradNorm(), res, lanczosPasses, quad, density, densityPasses, overlap));
-        }
-        return out;
+            return new LayerResult(l, net.layer(l).name(), report, report.params(), n, report.trace(),
+                    report.gradNorm(), res, lanczosPasses, quad, density, densityPasses, overlap);
+        });
     }
 
-    private static LayerResult networkResult(JavaSparkContext jsc, JavaRDD<InputBatch> batches,
-                                             Broadcast<Network> network, CurvatureSums sums, AnalyzeOptions o,
+    private static LayerResult networkResult(SharedPasses.Participant p, CurvatureSums sums, AnalyzeOptions o,
                                              boolean exact, long n) {
-        DistributedCurvatureOperator op = new DistributedCurvatureOperator(jsc, batches, network, 0, exact, Precision.FLOAT64, n);
-        BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network").result();
-        int lanczosPasses = res.steps();
-        LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
-                res.topValues().length, res.steps(), res.products(), res.maxResidual(),
-                res.converged() ? "" : " (not converged)"));
-        StochasticLanczosQuadrature.Quadrature quad = null;
-        double[][] density = null;
-        int densityBefore = op.passes();
-        if (o.spectra().density().density()) {
-            quad = StochasticLanczosQuadrature.run(densityProgress(op, "network", o), o.spectra().density().densityProbes(),
-                    o.spectra().density().densitySteps(), o.input().seed());
-            density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
-        }
-        double trace = 0;
-        double grad2 = 0;
-        for (LayerCurvatureSums ls : sums.layers()) {
-            trace += ls.meanTrace();
-            double g = 0;
-            for (double v : ls.meanGradient()) {
-                g += v * v;
+        return participate(p, () -> {
+            DistributedCurvatureOperator op = p.operator(0, Precision.FLOAT64);
+            BlockLanczos.Result res = lanczos(p, op, 0, o.spectra().networkTopK(), o, exact, "network");
+            int lanczosPasses = res.steps();
+            LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
+                    res.topValues().length, res.steps(), res.products(), res.maxResidual(),
+                    res.converged() ? "" : " (not converged)"));
+            StochasticLanczosQuadrature.Quadrature quad = null;
+            double[][] density = null;
+            int densityBefore = p.passes();
+            if (o.spectra().density().density()) {
+                quad = StochasticLanczosQuadrature.run(densityProgress(op, "network", o), o.spectra().density().densityProbes(),
+                        o.spectra().density().densitySteps(), o.input().seed());
+                density = quad.density(o.spectra().density().densityGrid(), o.spectra().density().densityWidth());
             }
-            grad2 += g;
-        }
-        return new LayerResult(0, "network", null, op.dimension(), n, trace, Math.sqrt(grad2), res, lanczosPasses,
-                quad, density, op.passes() - densityBefore, null);
+            double trace = 0;
+            double grad2 = 0;
+            for (LayerCurvatureSums ls : sums.layers()) {
+                trace += ls.meanTrace();
+                double g = 0;
+                for (double v : ls.meanGradient()) {
+                    g += v * v;
+                }
+                grad2 += g;
+            }
+            return new LayerResult(0, "network", null, op.dimension(), n, trace, Math.sqrt(grad2), res, lanczosPasses,
+                    quad, density, p.passes() - densityBefore, null);
+        });
     }
 
     /**
@@ -134,8 +219,8 @@ public final class SpectraStep {
      * continues in float64 from its Ritz vectors (a block of k, or 2k with the bottom end): the stopping rule
      * is checked on float64 products only, so the result meets --lanczos-tol as with float64 products.
      */
-    private static LanczosRun lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o, boolean exact,
-                                      String what) {
+    private static BlockLanczos.Result lanczos(SharedPasses.Participant p, DistributedCurvatureOperator op, int layer,
+                                               int topK, AnalyzeOptions o, boolean exact, String what) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
@@ -144,9 +229,9 @@ public final class SpectraStep {
         if (lz.lanczosProducts() == Precision.FLOAT64) {
             BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true,
                     seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
-            return new LanczosRun(res, op.passSeconds());
+            return res;
         }
-        DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
+        DistributedCurvatureOperator op32 = p.operator(layer, Precision.FLOAT32);
         double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
         BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(), coarseTol, true,
                 seed, null, new LanczosProgressLog(what + " (float32 products)", coarseTol));
@@ -157,11 +242,7 @@ public final class SpectraStep {
                 seed + 1, start, new LanczosProgressLog(what + " (float64 refinement)", lz.lanczosTol()));
         LOG.info(String.format(Locale.ROOT, "%s: %d float32 passes (%d products), then %d float64 passes (%d products)",
                 what, coarse.steps(), coarse.products(), fine.steps(), fine.products()));
-        return new LanczosRun(fine.after(coarse), op32.passSeconds() + op.passSeconds());
-    }
-
-    /** A Lanczos result and the wall seconds of its passes (the rest of its time is the driver's). */
-    private record LanczosRun(BlockLanczos.Result result, double passSeconds) {
+        return fine.after(coarse);
     }
 
     /**

@@ -248,9 +248,11 @@ final class SharedPasses {
         double[] v = new double[(int) total];
         int at = 0;
         for (Request q : group) {
-            double[] part = q.block.dup('f').data().asDouble();
-            System.arraycopy(part, 0, v, at, part.length);
-            at += part.length;
+            INDArray f = q.block.dup('f');
+            int len = (int) f.length();
+            HostBuffers.bytes(f).asDoubleBuffer().get(v, at, len);
+            f.close();
+            at += len;
         }
         int size = (int) total;
         Broadcast<double[]> directions = jsc.broadcast(v);
@@ -390,7 +392,8 @@ final class SharedPasses {
                     offset += size;
                 }
             }
-            double[] out = r.data().asDouble();
+            double[] out = new double[(int) (dimension * width)];
+            HostBuffers.bytes(r).asDoubleBuffer().get(out);   // one bulk read (data().asDouble() reads value by value)
             // released now rather than when the GC collects their handles: each is (d x b), 32 MB for a
             // 784-256 layer and 20 directions, allocated again by every pass (issue 14: peak RSS)
             release(r);

@@ -24,6 +24,8 @@ class BlockLanczosClusterTest {
     private static final int K = 20;
     /** The guess: the true top-k eigenvectors plus this much Gaussian noise per entry (relative to 1/√d). */
     private static final double GUESS_NOISE = 0.5;
+    /** Ritz vectors orthonormal to |YᵀY − I| ≤ 1e-10 entrywise. */
+    private static final double ORTHONORMALITY = 1e-10;
 
     @BeforeAll
     static void nd4j() {
@@ -76,6 +78,13 @@ class BlockLanczosClusterTest {
         double[] top = res.topValues();
         for (int i = 0; i < K; i++) {
             assertEquals(c.ref[i], top[i], EIGENVALUE_TOLERANCE * c.ref[0], what + " top " + (i + 1));
+        }
+        // a clustered top-k takes many steps: the basis must stay orthonormal all the way (no ghost copies)
+        double[] gram = res.topVectors().transpose().mmul(res.topVectors()).dup('c').data().asDouble();
+        for (int i = 0; i < K; i++) {
+            for (int j = 0; j < K; j++) {
+                assertEquals(i == j ? 1.0 : 0.0, gram[i * K + j], ORTHONORMALITY, what + " Ritz vectors " + i + "·" + j);
+            }
         }
         return res;
     }

@@ -20,6 +20,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class BlockLanczosTest {
     /** Issue 4: Lanczos eigenvalues equal the dense ones to 1e-8 relative (to max|λ|). */
     private static final double EIGENVALUE_TOLERANCE = 1e-8;
+    /**
+     * Ritz vectors orthonormal to |YᵀY − I| ≤ 1e-10 entrywise: the reorthogonalisation (one Gram-Schmidt
+     * round, a second only when the first removed most of a column) keeps the basis orthonormal.
+     */
+    private static final double ORTHONORMALITY = 1e-10;
 
     @BeforeAll
     static void nd4j() {
@@ -67,8 +72,14 @@ class BlockLanczosTest {
                 assertEquals(ref[d - 1 - i], bot[i], EIGENVALUE_TOLERANCE * scale, what + " bottom " + (i + 1));
             }
         }
-        // Ritz vectors: unit norm and H y = θ y to the reported residual
+        // Ritz vectors: orthonormal, and H y = θ y to the reported residual
         INDArray y = res.topVectors();
+        double[] gram = y.transpose().mmul(y).dup('c').data().asDouble();
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+                assertEquals(i == j ? 1.0 : 0.0, gram[i * k + j], ORTHONORMALITY, what + " Ritz vectors " + i + "·" + j);
+            }
+        }
         INDArray hy = new DenseOperator(m, d).apply(y);
         for (int i = 0; i < k; i++) {
             double norm = y.getColumn(i).norm2Number().doubleValue();

@@ -10,19 +10,16 @@ import io.hessianatlas.jobs.analyze.api.InputException;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
-import org.apache.spark.sql.vectorized.ColumnVector;
-import org.apache.spark.sql.vectorized.ColumnarArray;
 
 /**
  * Packs a partition of normalised rows (sample_id, features array&lt;double&gt;, label
  * array&lt;double&gt;) into validated {@link InputBatch}es of at most {@code batchSize} samples.
  * A bad row fails the task with an {@link InputException} naming its sample_id and what was expected.
  *
- * <p>It reads Spark's internal rows (the query's own UnsafeRows, or a columnar batch's rows from
- * the vectorized readers): each row's feature values are copied out in one bulk read and checked on
- * the plain array, instead of a boxed {@code Double} per value (the external-Row path cost as much
- * as the curvature kernels) or a virtual call per value. Rows are reused by the source, so each is
- * copied out as it arrives.
+ * <p>It reads Spark's internal rows (the query's own UnsafeRows): feature values are read in place
+ * from Spark's buffer into the batch array, instead of a boxed {@code Double} per value (the
+ * external-Row path cost as much as the curvature kernels). Rows are reused by the source, so each
+ * is copied out as it arrives.
  */
 public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>, InputBatch> {
     private static final long serialVersionUID = 1L;
@@ -262,46 +259,19 @@ public final class InputBatcher implements FlatMapFunction<Iterator<InternalRow>
             throw new InputException("sample_id " + id + ": features have length " + f.numElements()
                     + ", expected " + n0 + " (the fan-in of layer 1)");
         }
-        // one bulk copy of the row's values (a per-element getDouble is two virtual calls each), then
-        // the checks on the plain array; a null element reads as 0 (Spark zeroes the slot of a
-        // null), so only zeros need the null check, and none when the column batch holds no null
-        double[] values = f.toDoubleArray();
-        System.arraycopy(values, 0, x, offset, n0);
-        boolean mayHoldNulls = mayHoldNulls(f);
+        // element by element straight from Spark's buffer (toDoubleArray would allocate a copy per row)
         for (int j = 0; j < n0; j++) {
-            double d = values[j];
-            if (d == 0.0 && mayHoldNulls && f.isNullAt(j)) {
+            double d = f.getDouble(j);
+            // a null element reads as 0 (Spark zeroes the slot of a null), so only zeros need the null check
+            if (d == 0.0 && f.isNullAt(j)) {
                 throw new InputException("sample_id " + id + ": feature " + j + (columns == null ? " is null"
                         : " (column '" + columns[j] + "') is empty or not a number") + ", expected a finite number");
             }
             if (!Double.isFinite(d)) {
                 throw new InputException("sample_id " + id + ": feature " + j + " is " + d + ", expected a finite number");
             }
+            x[offset + j] = d;
         }
-    }
-
-    /**
-     * The column vector under a {@link ColumnarArray} (the vectorized Parquet and ORC readers' arrays),
-     * whose {@code hasNull()} answers for the whole column batch at once; null where Spark's field is
-     * not there (then every zero is checked).
-     */
-    private static final java.lang.invoke.VarHandle COLUMNAR_ARRAY_DATA = columnarArrayData();
-
-    private static java.lang.invoke.VarHandle columnarArrayData() {
-        try {
-            return java.lang.invoke.MethodHandles.privateLookupIn(ColumnarArray.class, java.lang.invoke.MethodHandles.lookup())
-                    .findVarHandle(ColumnarArray.class, "data", ColumnVector.class);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** False when f is a ColumnarArray whose column batch has no null element at all. */
-    private static boolean mayHoldNulls(ArrayData f) {
-        if (COLUMNAR_ARRAY_DATA == null || !(f instanceof ColumnarArray)) {
-            return true;
-        }
-        return ((ColumnVector) COLUMNAR_ARRAY_DATA.get(f)).hasNull();
     }
 
     private static void readLabel(InternalRow row, Object id, Loss loss, int p, double[] y, int offset, int[] classes,

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link InputBatcher} on the rows of a columnar batch, as the vectorized Parquet reader hands them
- * over (feature arrays are {@link ColumnarArray}s): values are read in bulk, a null element is
+ * over (feature arrays are {@link ColumnarArray}s): values are read exactly, a null element is
  * reported by sample_id and position, and a zero in a batch that also holds a null is not one.
  */
 class InputBatcherColumnarTest {

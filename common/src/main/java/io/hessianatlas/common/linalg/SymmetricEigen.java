@@ -70,7 +70,7 @@ public final class SymmetricEigen {
 
     /**
      * Laguerre iterations allowed on the {@code (n x n)} tridiagonal before the QL fallback (from
-     * the Gershgorin bound, 3 to 6 are typical; a tight cluster at the top takes more).
+     * the Gershgorin bound a few suffice; a tight cluster at the top takes more).
      */
     public static final int MAX_LAGUERRE_ITERATIONS = 40;
 

@@ -118,8 +118,8 @@ public final class BatchLayout {
      * in memory order (down each column for 'f', along each row for 'c'). A packed x is read from its
      * buffer in bulk chunks of {@link #NORM_CHUNK} values into a per-thread scratch array and summed
      * there: no Java copy of the whole of x (it may be megabytes per batch) and no per-element buffer
-     * call (a per-element {@code DoubleBuffer.get} ran 2.3x slower under C1; an ND4J reduction along
-     * the strided dimension was no faster than that).
+     * call (slow under the launchers' C1 JIT; an ND4J reduction along the strided dimension was no
+     * faster, docs/performance.md).
      */
     public static double[] columnSquaredNorms(INDArray x) {
         int rows = (int) x.rows();

@@ -120,7 +120,7 @@ public final class InputBatch implements Serializable {
         ByteBuffer bytes = HostBuffers.bytes(a);
         if (type == DataType.FLOAT) {
             // converted chunk by chunk in a small Java array, each written in bulk (a per-element
-            // FloatBuffer.put was most of this method's time under C1)
+            // FloatBuffer.put is slow under the launchers' C1 JIT)
             FloatBuffer f = bytes.asFloatBuffer();
             float[] chunk = new float[Math.min(xAug.length, FLOAT_CHUNK)];
             for (int start = 0; start < xAug.length; start += chunk.length) {

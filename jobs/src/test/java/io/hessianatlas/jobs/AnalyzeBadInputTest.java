@@ -324,6 +324,21 @@ class AnalyzeBadInputTest {
             spark.createDataFrame(List.<Row>of(), schema).write().parquet(parquet.toString());
             return args(in.resolve("model"), parquet, d.resolve("out"));
         }, "--data", "empty.parquet", "no rows"));
+        c.add(new Case("parquet null feature (columnar arrays; zeros elsewhere)", 2, d -> {
+            Path in = c01(d);
+            StructType schema = new StructType()
+                    .add("id", DataTypes.LongType)
+                    .add("features", DataTypes.createArrayType(DataTypes.DoubleType))
+                    .add("label", DataTypes.LongType);
+            List<Row> rows = new java.util.ArrayList<>();
+            for (long i = 0; i < 6; i++) {
+                rows.add(org.apache.spark.sql.RowFactory.create(i, i == 3 ? java.util.Arrays.asList(1.0, 0.0, null, 4.0)
+                        : java.util.Arrays.asList(0.0, 2.0, 0.0, 1.0), i % 2));
+            }
+            Path parquet = d.resolve("null-feature.parquet");
+            spark.createDataFrame(rows, schema).coalesce(1).write().parquet(parquet.toString());
+            return args(in.resolve("model"), parquet, d.resolve("out"));
+        }, "sample_id 3", "feature 2 is null"));
         return c.stream().map(Arguments::of);
     }
 

@@ -15,8 +15,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * plus the loss, the output a^L and (softmax) the predicted class. In ggn mode λ_max(Q_s) is taken
  * from the smaller of C_sᵀ C_s (p x p) and C_s C_sᵀ (n x n), all formed by one batched GEMM. The many
- * small eigenproblems are solved in plain Java ({@link SymmetricEigen}) on one bulk copy of the
- * Gram matrices; reductions are plain loops over the arrays' buffers.
+ * small eigenproblems are solved in plain Java ({@link SymmetricEigen}: tridiagonal reduction, then
+ * λ_max alone by a certified Laguerre iteration) on one bulk copy of the Gram matrices; the squared
+ * column norms are plain loops over chunks read in bulk from the arrays' buffers
+ * ({@link BatchLayout#columnSquaredNorms(INDArray)}).
  * Arrays are indexed {@code [layerIndex][sample]} with layerIndex the position in {@link #layers()}.
  */
 public final class SampleScores {
@@ -66,7 +68,7 @@ public final class SampleScores {
         for (int li = 0; li < layers.length; li++) {
             int l = layers[li];
             int n = network.layer(l).fanOut();
-            // norms read in place from each array's buffer: no ND4J op (and no copy) per reduction
+            // norms from bulk chunks of each array's buffer: no ND4J op, no whole copy, no per-element call
             double[] augNorm2 = BatchLayout.columnSquaredNorms(batch.augmentedInput(l));
             double[] deltaNorm2 = BatchLayout.columnSquaredNorms(batch.delta(l));
             double[] traceQ;

@@ -105,9 +105,21 @@ public final class BatchLayout {
     }
 
     /**
-     * Σ_i x[i, j]² per column j of a rank-2 x {@code (n x cols)}, DOUBLE or FLOAT, read in place from
-     * its buffer when it is packed ('c' or 'f'), so no Java copy of x is made (x may be megabytes per
-     * batch; copies of that size were most of the executors' garbage).
+     * Values per bulk read in {@link #columnSquaredNorms(INDArray)}: 8,192 (64 KB of doubles), so the
+     * per-thread scratch stays small and in L2 whatever the batch size.
+     */
+    static final int NORM_CHUNK = 8192;
+
+    private static final ThreadLocal<double[]> DOUBLE_CHUNK = ThreadLocal.withInitial(() -> new double[NORM_CHUNK]);
+    private static final ThreadLocal<float[]> FLOAT_CHUNK = ThreadLocal.withInitial(() -> new float[NORM_CHUNK]);
+
+    /**
+     * Σ_i x[i, j]² per column j of a rank-2 x {@code (n x cols)}, DOUBLE or FLOAT, summed in float64
+     * in memory order (down each column for 'f', along each row for 'c'). A packed x is read from its
+     * buffer in bulk chunks of {@link #NORM_CHUNK} values into a per-thread scratch array and summed
+     * there: no Java copy of the whole of x (it may be megabytes per batch) and no per-element buffer
+     * call (slow under the launchers' C1 JIT; an ND4J reduction along the strided dimension was no
+     * faster, docs/performance.md).
      */
     public static double[] columnSquaredNorms(INDArray x) {
         int rows = (int) x.rows();
@@ -118,49 +130,76 @@ public final class BatchLayout {
         }
         ByteBuffer bytes = HostBuffers.bytes(x);
         double[] out = new double[cols];
-        // traversed in memory order: down each column for 'f', along each row for 'c'; one copy of the
-        // loops per buffer type keeps the hot loop free of a per-element virtual call
         boolean columnMajor = x.ordering() == 'f';
-        if (type == DataType.DOUBLE) {
-            java.nio.DoubleBuffer v = bytes.asDoubleBuffer();
-            if (columnMajor) {
-                for (int j = 0, o = 0; j < cols; j++) {
-                    double t = 0;
-                    for (int i = 0; i < rows; i++, o++) {
-                        double e = v.get(o);
-                        t += e * e;
-                    }
-                    out[j] = t;
-                }
+        int line = columnMajor ? rows : cols;                 // contiguous run: a column ('f') or a row ('c')
+        long total = (long) rows * cols;
+        java.nio.DoubleBuffer doubles = type == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
+        java.nio.FloatBuffer floats = doubles == null ? bytes.asFloatBuffer() : null;
+        double[] dChunk = doubles != null ? DOUBLE_CHUNK.get() : null;
+        float[] fChunk = floats != null ? FLOAT_CHUNK.get() : null;
+        int lineIndex = 0;
+        int pos = 0;                                         // position within the current line
+        for (long start = 0; start < total; start += NORM_CHUNK) {
+            int len = (int) Math.min(NORM_CHUNK, total - start);
+            if (doubles != null) {
+                doubles.get((int) start, dChunk, 0, len);
             } else {
-                for (int i = 0, o = 0; i < rows; i++) {
-                    for (int j = 0; j < cols; j++, o++) {
-                        double e = v.get(o);
-                        out[j] += e * e;
-                    }
-                }
+                floats.get((int) start, fChunk, 0, len);
             }
-        } else {
-            java.nio.FloatBuffer v = bytes.asFloatBuffer();
-            if (columnMajor) {
-                for (int j = 0, o = 0; j < cols; j++) {
-                    double t = 0;
-                    for (int i = 0; i < rows; i++, o++) {
-                        double e = v.get(o);
-                        t += e * e;
-                    }
-                    out[j] = t;
+            for (int k = 0; k < len; ) {
+                int run = Math.min(len - k, line - pos);
+                if (doubles != null) {
+                    accumulate(dChunk, k, run, out, columnMajor ? lineIndex : -1, pos);
+                } else {
+                    accumulate(fChunk, k, run, out, columnMajor ? lineIndex : -1, pos);
                 }
-            } else {
-                for (int i = 0, o = 0; i < rows; i++) {
-                    for (int j = 0; j < cols; j++, o++) {
-                        double e = v.get(o);
-                        out[j] += e * e;
-                    }
+                k += run;
+                pos += run;
+                if (pos == line) {
+                    pos = 0;
+                    lineIndex++;
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * Adds the squares of {@code v[from .. from+run)} to out: all to {@code out[column]} (a piece of
+     * one column, column &gt;= 0), or element q to {@code out[firstColumn + q]} (a piece of one row,
+     * column &lt; 0). Sequential, so a sum split over chunks rounds as one loop would.
+     */
+    private static void accumulate(double[] v, int from, int run, double[] out, int column, int firstColumn) {
+        if (column >= 0) {
+            double t = out[column];
+            for (int q = from, end = from + run; q < end; q++) {
+                double e = v[q];
+                t += e * e;
+            }
+            out[column] = t;
+        } else {
+            for (int q = 0; q < run; q++) {
+                double e = v[from + q];
+                out[firstColumn + q] += e * e;
+            }
+        }
+    }
+
+    /** {@link #accumulate(double[], int, int, double[], int, int)} for float values (summed in float64). */
+    private static void accumulate(float[] v, int from, int run, double[] out, int column, int firstColumn) {
+        if (column >= 0) {
+            double t = out[column];
+            for (int q = from, end = from + run; q < end; q++) {
+                double e = v[q];
+                t += e * e;
+            }
+            out[column] = t;
+        } else {
+            for (int q = 0; q < run; q++) {
+                double e = v[from + q];
+                out[firstColumn + q] += e * e;
+            }
+        }
     }
 
     /** Σ_i x[i, j]² per column j of row-major values of an {@code (n x cols)} matrix. */

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -114,6 +116,63 @@ class SymmetricEigenTest {
         assertMatchesLapack(a, n, dense, "n=" + n);
         assertEquals(dense, solver.largestEigenvalue(a, 0, n, n), "rowStride = n overload");
         assertSolverFreeBounds(a, n, dense, rnd, "n=" + n);
+    }
+
+    /**
+     * |Laguerre's λ_max - QL's| relative to {@code n * max|A_ij|}: both are normwise accurate to a
+     * small multiple of {@code n * 2^-52 * ||A||}.
+     */
+    static final double QL_AGREEMENT = 1e-14;
+
+    /** Random symmetric, full-rank and rank-deficient Gram, and clustered-top matrices of size n. */
+    private static List<double[]> laguerreCases(int n, Random rnd) {
+        List<double[]> cases = new ArrayList<>();
+        for (int t = 0; t < 40; t++) {
+            cases.add(randomSymmetric(n, rnd));
+            for (int rank : new int[] {n, Math.max(1, n / 3)}) {
+                double[] c = new double[n * rank];
+                for (int i = 0; i < c.length; i++) {
+                    c[i] = rnd.nextGaussian() * Math.exp(2 * rnd.nextGaussian());
+                }
+                double[] g = new double[n * n];
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) {
+                        for (int q = 0; q < rank; q++) {
+                            g[i * n + j] += c[i * rank + q] * c[j * rank + q];
+                        }
+                    }
+                }
+                cases.add(g);
+            }
+            double[] spectrum = new double[n];
+            for (int i = 0; i < n; i++) {
+                spectrum[i] = i < 3 ? 2 + (rnd.nextDouble() - 0.5) * Math.pow(10, -3 - rnd.nextInt(12)) : rnd.nextDouble();
+            }
+            cases.add(withSpectrum(randomOrthogonal(n, rnd), spectrum));
+        }
+        return cases;
+    }
+
+    @ParameterizedTest(name = "n = {0}: Laguerre's result is certified (no QL fallback) and matches QL")
+    @ValueSource(ints = {2, 3, 10, 64})
+    void laguerreIsCertifiedAndMatchesQl(int n) {
+        SymmetricEigen laguerre = new SymmetricEigen(n);
+        SymmetricEigen qlOnly = new SymmetricEigen(n, 0);
+        for (double[] a : laguerreCases(n, new Random(50 + n))) {
+            double scale = n * maxAbs(a);
+            assertEquals(qlOnly.largestEigenvalue(a, 0, n), laguerre.largestEigenvalue(a, 0, n), QL_AGREEMENT * scale);
+        }
+        assertEquals(0, laguerre.qlFallbacks(), "calls that fell back to QL");
+    }
+
+    @ParameterizedTest(name = "QL fallback (no Laguerre iterations): known spectrum {0}")
+    @MethodSource("knownSpectra")
+    void qlFallbackMatchesTheKnownSpectrum(String name, double[] spectrum) {
+        int n = spectrum.length;
+        double[] a = withSpectrum(randomOrthogonal(n, new Random(7 + n)), spectrum);
+        SymmetricEigen qlOnly = new SymmetricEigen(n, 0);
+        double expected = Arrays.stream(spectrum).max().getAsDouble();
+        assertEquals(expected, qlOnly.largestEigenvalue(a, 0, n), KNOWN_SPECTRUM_TOLERANCE * maxAbs(spectrum), name);
     }
 
     static Stream<Arguments> knownSpectra() {

@@ -20,6 +20,9 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class InputBatch implements Serializable {
     private static final long serialVersionUID = 2L;
 
+    /** Values converted per bulk write of a float32 batch ({@link #augmentedInputs}): 32 KB. */
+    private static final int FLOAT_CHUNK = 8192;
+
     public final Object[] ids;
     /** ã^0 column-major: xAug[s*(n_0+1) + j] = x_s[j], xAug[s*(n_0+1) + n_0] = 1. */
     final double[] xAug;
@@ -116,9 +119,16 @@ public final class InputBatch implements Serializable {
         INDArray a = Nd4j.createUninitialized(type, new long[] {inputWidth + 1L, ids.length}, 'f');
         ByteBuffer bytes = HostBuffers.bytes(a);
         if (type == DataType.FLOAT) {
+            // converted chunk by chunk in a small Java array, each written in bulk (a per-element
+            // FloatBuffer.put is slow under the launchers' C1 JIT)
             FloatBuffer f = bytes.asFloatBuffer();
-            for (int i = 0; i < xAug.length; i++) {
-                f.put(i, (float) xAug[i]);
+            float[] chunk = new float[Math.min(xAug.length, FLOAT_CHUNK)];
+            for (int start = 0; start < xAug.length; start += chunk.length) {
+                int len = Math.min(chunk.length, xAug.length - start);
+                for (int i = 0; i < len; i++) {
+                    chunk[i] = (float) xAug[start + i];
+                }
+                f.put(start, chunk, 0, len);
             }
         } else {
             bytes.asDoubleBuffer().put(xAug);

@@ -34,14 +34,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * the test JVM is stopped first.
  */
 public final class StandaloneCluster implements AutoCloseable {
-    /**
-     * The JIT and GC flags scripts/atlas and scripts/submit.sh give every JVM of a run (driver and
-     * executors; scripts/lib/launcher.sh, atlas_vm_flags): C1 only and the throughput collector. The
-     * Master and Worker get them too: on two cores, C2's compiler threads of five JVMs starting at once
-     * took the cores the run needed.
-     */
-    public static final List<String> VM_FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseParallelGC");
-
     /** The module opens Spark needs on Java 17 (the list of scripts/lib/launcher.sh). */
     public static final List<String> JAVA17_OPTIONS = List.of(
             "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
@@ -93,7 +85,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
             List<String> daemonOptions = new ArrayList<>(List.of("-Xmx512m", "-Dspark.master.rest.enabled=false"));
-            daemonOptions.addAll(VM_FLAGS);
+            daemonOptions.addAll(AtlasVmFlags.FLAGS);
             daemonLogging().ifPresent(daemonOptions::add);
             c.launch("master", daemonOptions, "org.apache.spark.deploy.master.Master",
                     List.of("--host", HOST, "--port", Integer.toString(c.masterPort), "--webui-port",

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.hessianatlas.common.nd4j.BlasSelfCheck;
+import io.hessianatlas.jobs.testing.AtlasVmFlags;
 import io.hessianatlas.jobs.testing.OracleInputs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,7 @@ class BlasSelfCheckCliTest {
                 "-D" + BlasSelfCheck.PERTURB_PROPERTY + "=dsyev",
                 "-Dlog4j2.configurationFile=" + root.resolve("conf/log4j2.properties"),
                 "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(1, AtlasVmFlags.FLAGS);   // as scripts/atlas starts the CLI
         String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
         if (cache != null) {
             cmd.add(1, "-Dorg.bytedeco.javacpp.cachedir=" + cache);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.hessianatlas.jobs.testing.AtlasVmFlags;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
 import io.hessianatlas.jobs.testing.SparkTestSession;
@@ -135,6 +136,7 @@ class CliProcessTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dlog4j2.configurationFile=" + root.resolve("conf/log4j2.properties"),
                 "-cp", System.getProperty("java.class.path")));
+        cmd.addAll(1, AtlasVmFlags.FLAGS);   // as scripts/atlas starts the CLI
         String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
         if (cache != null) {
             cmd.add(1, "-Dorg.bytedeco.javacpp.cachedir=" + cache);

@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.nd4j.BlasSelfCheck;
 import io.hessianatlas.jobs.analyze.BuildVersions;
 import io.hessianatlas.jobs.bench.SyntheticWorkload;
+import io.hessianatlas.jobs.testing.AtlasVmFlags;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.LogTail;
 import io.hessianatlas.jobs.testing.OutputTables;
@@ -79,6 +80,8 @@ class ClusterFaultToleranceTest {
     private static final String EXECUTOR_MEMORY = "1500m";
     /** javacpp's off-heap limits per JVM (ND4J's buffers): the default physical limit (2 x heap) is too tight. */
     private static final String ND4J_LIMITS = "-Dorg.bytedeco.javacpp.maxbytes=1G -Dorg.bytedeco.javacpp.maxphysicalbytes=4G";
+    /** The driver's and executors' JIT and GC, as scripts/submit.sh sets them. */
+    private static final String VM_FLAGS = String.join(" ", AtlasVmFlags.FLAGS);
     private static final Duration CLUSTER_START = Duration.ofSeconds(90);
     /** Spark's INFO lines in the driver's log, which the test reads (an explicit configuration wins over the job's bundled one). */
     private static final String DRIVER_LOGGING = "-Dlog4j2.configurationFile="
@@ -190,8 +193,8 @@ class ClusterFaultToleranceTest {
      */
     private static Process submit(String name, String appName, int maxTaskFailures, String extraExecutorOptions, Path out,
                                   String... extraAnalyzeArgs) throws IOException {
-        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + EXECUTOR_LOGGING
-                + extraExecutorOptions;
+        String executorOptions = "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache + " " + ND4J_LIMITS + " " + VM_FLAGS
+                + EXECUTOR_LOGGING + extraExecutorOptions;
         List<String> submit = new ArrayList<>(List.of(
                 "--master", cluster.masterUrl(), "--deploy-mode", "client", "--name", appName,
                 "--executor-memory", EXECUTOR_MEMORY,
@@ -205,6 +208,7 @@ class ClusterFaultToleranceTest {
         List<String> driverJvm = new ArrayList<>(List.of("-Xmx1200m", "-Dorg.bytedeco.javacpp.cachedir=" + javacppCache,
                 DRIVER_LOGGING));
         driverJvm.addAll(List.of(ND4J_LIMITS.split(" ")));
+        driverJvm.addAll(AtlasVmFlags.FLAGS);
         Path driverLocal = Files.createDirectories(root.resolve("cluster/" + name + "-local"));
         return cluster.launch(name, driverJvm, "org.apache.spark.deploy.SparkSubmit", submit,
                 Map.of("SPARK_LOCAL_DIRS", driverLocal.toString()));

@@ -85,6 +85,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(c.shutdownHook);
         try {
             List<String> daemonOptions = new ArrayList<>(List.of("-Xmx512m", "-Dspark.master.rest.enabled=false"));
+            daemonOptions.addAll(AtlasVmFlags.FLAGS);
             daemonLogging().ifPresent(daemonOptions::add);
             c.launch("master", daemonOptions, "org.apache.spark.deploy.master.Master",
                     List.of("--host", HOST, "--port", Integer.toString(c.masterPort), "--webui-port",

@@ -135,24 +135,24 @@ public final class BatchLayout {
         long total = (long) rows * cols;
         java.nio.DoubleBuffer doubles = type == DataType.DOUBLE ? bytes.asDoubleBuffer() : null;
         java.nio.FloatBuffer floats = doubles == null ? bytes.asFloatBuffer() : null;
-        double[] dChunk = doubles != null ? DOUBLE_CHUNK.get() : null;
+        double[] chunk = DOUBLE_CHUNK.get();
         float[] fChunk = floats != null ? FLOAT_CHUNK.get() : null;
         int lineIndex = 0;
         int pos = 0;                                         // position within the current line
         for (long start = 0; start < total; start += NORM_CHUNK) {
             int len = (int) Math.min(NORM_CHUNK, total - start);
             if (doubles != null) {
-                doubles.get((int) start, dChunk, 0, len);
+                doubles.get((int) start, chunk, 0, len);
             } else {
+                // widened once here, so one summation loop serves both types (the same float64 sums)
                 floats.get((int) start, fChunk, 0, len);
+                for (int q = 0; q < len; q++) {
+                    chunk[q] = fChunk[q];
+                }
             }
             for (int k = 0; k < len; ) {
                 int run = Math.min(len - k, line - pos);
-                if (doubles != null) {
-                    accumulate(dChunk, k, run, out, columnMajor ? lineIndex : -1, pos);
-                } else {
-                    accumulate(fChunk, k, run, out, columnMajor ? lineIndex : -1, pos);
-                }
+                accumulate(chunk, k, run, out, columnMajor ? lineIndex : -1, pos);
                 k += run;
                 pos += run;
                 if (pos == line) {
@@ -170,23 +170,6 @@ public final class BatchLayout {
      * column &lt; 0). Sequential, so a sum split over chunks rounds as one loop would.
      */
     private static void accumulate(double[] v, int from, int run, double[] out, int column, int firstColumn) {
-        if (column >= 0) {
-            double t = out[column];
-            for (int q = from, end = from + run; q < end; q++) {
-                double e = v[q];
-                t += e * e;
-            }
-            out[column] = t;
-        } else {
-            for (int q = 0; q < run; q++) {
-                double e = v[from + q];
-                out[firstColumn + q] += e * e;
-            }
-        }
-    }
-
-    /** {@link #accumulate(double[], int, int, double[], int, int)} for float values (summed in float64). */
-    private static void accumulate(float[] v, int from, int run, double[] out, int column, int firstColumn) {
         if (column >= 0) {
             double t = out[column];
             for (int q = from, end = from + run; q < end; q++) {

@@ -30,6 +30,11 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
         this.dimension = layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
     }
 
+    /** The same matrix with the per-batch products computed in {@code products}, for the same participant. */
+    DistributedCurvatureOperator withPrecision(Precision products) {
+        return participant.operator(layer, products);
+    }
+
     @Override
     public long dimension() {
         return dimension;

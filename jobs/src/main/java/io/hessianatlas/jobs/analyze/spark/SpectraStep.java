@@ -150,8 +150,7 @@ public final class SpectraStep {
             DistributedCurvatureOperator op = p.operator(l, Precision.FLOAT64);
             if (lanczos) {
                 long t0 = System.nanoTime();
-                BlockLanczos.Result run = lanczos(p, op, l, o.spectra().topK(), o, exact, "layer " + l);
-                res = run;
+                res = lanczos(op, o.spectra().topK(), o, exact, "layer " + l);
                 lanczosPasses = res.steps();
                 int d = (int) op.dimension();
                 int k = res.topValues().length;
@@ -184,7 +183,7 @@ public final class SpectraStep {
                                              boolean exact, long n) {
         return participate(p, () -> {
             DistributedCurvatureOperator op = p.operator(0, Precision.FLOAT64);
-            BlockLanczos.Result res = lanczos(p, op, 0, o.spectra().networkTopK(), o, exact, "network");
+            BlockLanczos.Result res = lanczos(op, o.spectra().networkTopK(), o, exact, "network");
             int lanczosPasses = res.steps();
             LOG.info(String.format("network: lanczos top-%d in %d passes (%d products), max residual %.2e%s",
                     res.topValues().length, res.steps(), res.products(), res.maxResidual(),
@@ -219,8 +218,8 @@ public final class SpectraStep {
      * continues in float64 from its Ritz vectors (a block of k, or 2k with the bottom end): the stopping rule
      * is checked on float64 products only, so the result meets --lanczos-tol as with float64 products.
      */
-    private static BlockLanczos.Result lanczos(SharedPasses.Participant p, DistributedCurvatureOperator op, int layer,
-                                               int topK, AnalyzeOptions o, boolean exact, String what) {
+    private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o, boolean exact,
+                                               String what) {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
@@ -231,7 +230,7 @@ public final class SpectraStep {
                     seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
             return res;
         }
-        DistributedCurvatureOperator op32 = p.operator(layer, Precision.FLOAT32);
+        DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
         double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
         BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(), coarseTol, true,
                 seed, null, new LanczosProgressLog(what + " (float32 products)", coarseTol));

@@ -53,6 +53,11 @@ class AnalyzeBadInputTest {
     private static final String C03 = "c03_bce_sigmoid_10-7-1";
     private static final String C04 = "c04_mse_tanh_3-4-2";
     private static final String C08 = "c08_bce_multilabel_tanh_5-6-3";
+    /** The columns of the hand-written Parquet cases: id, features (array of double), label. */
+    private static final StructType ID_FEATURES_LABEL = new StructType()
+            .add("id", DataTypes.LongType)
+            .add("features", DataTypes.createArrayType(DataTypes.DoubleType))
+            .add("label", DataTypes.LongType);
 
     private static SparkSession spark;
 
@@ -316,27 +321,19 @@ class AnalyzeBadInputTest {
         c.add(new Case("--id-col missing column", 2, d -> with(good(d), "--id-col", "key"), "--id-col", "key"));
         c.add(new Case("parquet with zero rows", 2, d -> {
             Path in = c01(d);
-            StructType schema = new StructType()
-                    .add("id", DataTypes.LongType)
-                    .add("features", DataTypes.createArrayType(DataTypes.DoubleType))
-                    .add("label", DataTypes.LongType);
             Path parquet = d.resolve("empty.parquet");
-            spark.createDataFrame(List.<Row>of(), schema).write().parquet(parquet.toString());
+            spark.createDataFrame(List.<Row>of(), ID_FEATURES_LABEL).write().parquet(parquet.toString());
             return args(in.resolve("model"), parquet, d.resolve("out"));
         }, "--data", "empty.parquet", "no rows"));
         c.add(new Case("parquet null feature (columnar arrays; zeros elsewhere)", 2, d -> {
             Path in = c01(d);
-            StructType schema = new StructType()
-                    .add("id", DataTypes.LongType)
-                    .add("features", DataTypes.createArrayType(DataTypes.DoubleType))
-                    .add("label", DataTypes.LongType);
             List<Row> rows = new java.util.ArrayList<>();
             for (long i = 0; i < 6; i++) {
                 rows.add(org.apache.spark.sql.RowFactory.create(i, i == 3 ? java.util.Arrays.asList(1.0, 0.0, null, 4.0)
                         : java.util.Arrays.asList(0.0, 2.0, 0.0, 1.0), i % 2));
             }
             Path parquet = d.resolve("null-feature.parquet");
-            spark.createDataFrame(rows, schema).coalesce(1).write().parquet(parquet.toString());
+            spark.createDataFrame(rows, ID_FEATURES_LABEL).coalesce(1).write().parquet(parquet.toString());
             return args(in.resolve("model"), parquet, d.resolve("out"));
         }, "sample_id 3", "feature 2 is null"));
         return c.stream().map(Arguments::of);

@@ -108,6 +108,9 @@ class AnalyzeBadInputTest {
         c.add(new Case("missing --out", 2, d -> without(good(d), "--out"), "--out"));
         c.add(new Case("--top-k 0", 2, d -> with(good(d), "--top-k", "0"), "--top-k"));
         c.add(new Case("--batch-size 0", 2, d -> set(good(d), "--batch-size", "0"), "--batch-size"));
+        c.add(new Case("--lanczos-max-basis below the wanted pairs and two blocks", 2,
+                d -> with(good(d), "--top-k", "4", "--mode", "hessian", "--lanczos-max-basis", "15"),
+                "--lanczos-max-basis", "at least 16"));
         c.add(new Case("--mode foo", 2, d -> with(good(d), "--mode", "foo"), "--mode", "foo"));
         c.add(new Case("--precision float16", 2, d -> with(good(d), "--precision", "float16"), "--precision", "float16"));
         c.add(new Case("--spectrum foo", 2, d -> with(good(d), "--spectrum", "foo"), "--spectrum", "foo"));

@@ -31,6 +31,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class BlockLanczos {
     /** Default relative residual tolerance. */
     public static final double DEFAULT_TOLERANCE = 1e-10;
+    /** maxBasis of no bound: the basis keeps the whole Krylov space (no restart). */
+    public static final int UNBOUNDED_BASIS = 0;
+    /** Blocks in {@link #defaultBasis(int, boolean, int)}. */
+    public static final int DEFAULT_BASIS_BLOCKS = 20;
     /** Columns whose norm falls below this fraction of the block's norm before orthogonalisation are deflated. */
     static final double DEFLATION = 1e-11;
     /**
@@ -55,10 +59,12 @@ public final class BlockLanczos {
      * @param bottomVectors   bottom Ritz vectors as columns {@code (d x k)}, or null when not requested
      * @param steps           block steps = calls of the operator = passes over the data
      * @param products        matrix-vector products = steps · block size
+     * @param krylovDimension the basis's dimension at the end (with restarts: of the last restarted basis)
+     * @param restarts        thick restarts (0 unless the basis was bounded and filled)
      */
     public record Result(double[] topValues, double[] topResiduals, INDArray topVectors, double[] bottomValues,
                          double[] bottomResiduals, INDArray bottomVectors, int steps, int products, int krylovDimension,
-                         boolean converged) {
+                         int restarts, boolean converged) {
         @Override
         public double[] topValues() {
             return topValues.clone();
@@ -85,7 +91,8 @@ public final class BlockLanczos {
          */
         public Result after(Result earlier) {
             return new Result(topValues, topResiduals, topVectors, bottomValues, bottomResiduals, bottomVectors,
-                    earlier.steps + steps, earlier.products + products, krylovDimension, converged);
+                    earlier.steps + steps, earlier.products + products, krylovDimension, earlier.restarts + restarts,
+                    converged);
         }
 
         /** The largest ‖H y − θ y‖ over the reported Ritz pairs (top and bottom). */
@@ -151,6 +158,29 @@ public final class BlockLanczos {
      */
     public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps,
                                double tolerance, boolean vectors, long seed, INDArray start, Progress progress) {
+        return solve(op, k, bottomToo, blockSize, maxSteps, UNBOUNDED_BASIS, tolerance, vectors, seed, start, progress);
+    }
+
+    /**
+     * As {@link #solve(SymmetricOperator, int, boolean, int, int, double, boolean, long, INDArray, Progress)}
+     * with a basis of at most {@code maxBasis} vectors ({@link #UNBOUNDED_BASIS}: the whole Krylov space is
+     * kept). When the next block would not fit, the iteration restarts thickly (Krylov–Schur, Stewart 2001):
+     * it keeps the wanted Ritz vectors and as many of the next ones as fill half of the free room,
+     * {@code Y = Q S (d x m)}, and continues from the next block of the Lanczos relation, on which Y's
+     * residuals lie:
+     * <pre>
+     *   H Y = Y Θ + Q_{s+1} C,   C = B_s S_last (b x m)   S_last: the last b rows of S
+     *   T ← [[Θ, Cᵀ], [C, A_{s+1}]],  then block-tridiagonal again
+     * </pre>
+     * so the relation H Q = Q T + Q_{next} B E_lastᵀ, and with it the residual formula, holds after every
+     * restart. The driver then keeps at most {@code maxBasis} vectors of dimension d, and its
+     * reorthogonalisation and Ritz problem work on at most that many.
+     *
+     * @param maxBasis at most this many basis vectors (≥ wanted + 2 · block, wanted = k, or 2k with the
+     *                 bottom end), or {@link #UNBOUNDED_BASIS}
+     */
+    public static Result solve(SymmetricOperator op, int k, boolean bottomToo, int blockSize, int maxSteps, int maxBasis,
+                               double tolerance, boolean vectors, long seed, INDArray start, Progress progress) {
         long dl = op.dimension();
         if (dl > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("dimension " + dl + " is too large");
@@ -160,7 +190,17 @@ public final class BlockLanczos {
             throw new IllegalArgumentException("k = " + k + " must be in [1, " + d + "]");
         }
         int b = Math.min(Math.max(1, blockSize), d);
+        int wanted = Math.min(d, bottomToo ? 2 * k : k);
+        boolean restarts = maxBasis != UNBOUNDED_BASIS && maxBasis < d;
+        if (restarts && maxBasis < minimumBasis(k, bottomToo, b)) {
+            throw new IllegalArgumentException("a basis of " + maxBasis + " vectors cannot hold the " + wanted
+                    + " wanted Ritz vectors and two blocks of " + b + ": at least " + minimumBasis(k, bottomToo, b) + " needed");
+        }
+        // the projected matrix's capacity: the whole Krylov space the steps can build, or the bounded basis
         int maxDim = (int) Math.min(d, (long) Math.max(1, maxSteps) * b);
+        if (restarts) {
+            maxDim = Math.min(maxDim, maxBasis);
+        }
         // the basis grows block by block (memory: d x Krylov dimension, only as far as the iteration goes)
         java.util.List<INDArray> basis = new java.util.ArrayList<>();
         Random rnd = new Random(seed);
@@ -180,6 +220,7 @@ public final class BlockLanczos {
         int cols = 0;
         int steps = 0;
         int products = 0;
+        int restartCount = 0;
         double[] topValues = new double[0];
         double[] topRes = new double[0];
         double[] botValues = new double[0];
@@ -213,7 +254,7 @@ public final class BlockLanczos {
                 }
             }
             int dim = cols + bw;
-            int nextWidth = Math.min(bw, maxDim - dim);
+            int nextWidth = Math.min(bw, (restarts ? d : maxDim) - dim);
             Qr next = nextWidth > 0 ? orthonormalise(w, basis, nextWidth, rnd) : null;
             double[] tFlat = new double[dim * dim];
             for (int i = 0; i < dim; i++) {
@@ -252,6 +293,48 @@ public final class BlockLanczos {
                 break;
             }
             int bn = (int) next.q.columns();
+            if (restarts && dim + bn > maxDim) {
+                // thick restart: keep Y = Q S (wanted + half the free room), continue from the next block
+                int[] keep = keptRitzIndices(dim, wanted, bottomToo, maxDim - bn);
+                INDArray y = ritzVectors(basis, ritz, dim, keep);
+                double[] c = new double[bn * keep.length];   // C = B_s S_last (bn x m), row-major
+                for (int m = 0; m < keep.length; m++) {
+                    double[] sv = ritz.eigenvector(keep[m]);
+                    for (int i = 0; i < bn; i++) {
+                        double v = 0;
+                        for (int j = 0; j < bw; j++) {
+                            v += next.r.getDouble(i, j) * sv[dim - bw + j];
+                        }
+                        c[i * keep.length + m] = v;
+                    }
+                }
+                for (INDArray blk : basis) {
+                    if (blk.closeable()) {
+                        blk.close();
+                    }
+                }
+                basis.clear();
+                basis.add(y);
+                for (double[] row : t) {
+                    java.util.Arrays.fill(row, 0.0);
+                }
+                int m = keep.length;
+                for (int i = 0; i < m; i++) {
+                    t[i][i] = ritz.eigenvalue(keep[i]);
+                }
+                for (int i = 0; i < bn; i++) {
+                    for (int j = 0; j < m; j++) {
+                        t[m + i][j] = c[i * m + j];
+                        t[j][m + i] = c[i * m + j];
+                    }
+                }
+                prevQ = y;   // the first step after the restart subtracts Y Cᵀ instead of Q_s B_sᵀ
+                prevBt = Nd4j.create(c, new long[] {bn, m}, 'c').transpose().dup('c');
+                q = next.q;
+                cols = m;
+                restartCount++;
+                continue;
+            }
             for (int i = 0; i < bn; i++) {
                 for (int j = 0; j < bw; j++) {
                     double v = next.r.getDouble(i, j);
@@ -264,8 +347,8 @@ public final class BlockLanczos {
             q = next.q;
             cols = dim;
         }
-        INDArray topVectors = vectors ? ritzVectors(basis, ritz, cols, topValues.length, false) : null;
-        INDArray bottomVectors = vectors && bottomToo ? ritzVectors(basis, ritz, cols, botValues.length, true) : null;
+        INDArray topVectors = vectors ? ritzVectors(basis, ritz, cols, endIndices(cols, topValues.length, false)) : null;
+        INDArray bottomVectors = vectors && bottomToo ? ritzVectors(basis, ritz, cols, endIndices(cols, botValues.length, true)) : null;
         if (productScale != 1.0) {
             for (double[] v : new double[][] {topValues, topRes, botValues, botRes}) {
                 for (int i = 0; i < v.length; i++) {
@@ -273,18 +356,62 @@ public final class BlockLanczos {
                 }
             }
         }
-        return new Result(topValues, topRes, topVectors, botValues, botRes, bottomVectors, steps, products, cols, converged);
+        return new Result(topValues, topRes, topVectors, botValues, botRes, bottomVectors, steps, products, cols,
+                restartCount, converged);
     }
 
     /**
-     * Ritz vectors Q S as columns {@code (d x kk)}: S the top (or bottom) kk eigenvectors of T
-     * {@code (cols x kk)}, Q the basis blocks; one GEMM per block accumulated in place.
+     * The default bound of the basis: {@value #DEFAULT_BASIS_BLOCKS} blocks, or the minimum when that is larger. On
+     * issue 14's clustered layer 1 (60,000 samples, k = b = 20) a basis of 400 took the unbounded basis's 45 passes
+     * with 3 restarts; at 8,000 samples 10 blocks cost 2 more passes of 31 and 5 blocks twice as many
+     * (docs/performance.md).
      */
-    private static INDArray ritzVectors(java.util.List<INDArray> basis, DenseSymmetricSpectrum ritz, int cols, int kk,
-                                        boolean bottom) {
+    public static int defaultBasis(int k, boolean bottomToo, int blockSize) {
+        return Math.max(DEFAULT_BASIS_BLOCKS * blockSize, minimumBasis(k, bottomToo, blockSize));
+    }
+
+    /** The smallest basis {@link #solve(SymmetricOperator, int, boolean, int, int, int, double, boolean, long, INDArray, Progress)} restarts in. */
+    public static int minimumBasis(int k, boolean bottomToo, int blockSize) {
+        return (bottomToo ? 2 * k : k) + 2 * blockSize;
+    }
+
+    /** Indices (into T's descending eigenvalues) of the kk largest, or the kk smallest ascending. */
+    private static int[] endIndices(int cols, int kk, boolean bottom) {
+        int[] idx = new int[kk];
+        for (int c = 0; c < kk; c++) {
+            idx[c] = bottom ? cols - 1 - c : c;
+        }
+        return idx;
+    }
+
+    /**
+     * The Ritz pairs a thick restart keeps: the wanted ones and half of the room left beside them,
+     * {@code m = wanted + (room − wanted) / 2} (at most dim), from the top end, or split between both
+     * ends when the bottom is wanted too.
+     */
+    private static int[] keptRitzIndices(int dim, int wanted, boolean bottomToo, int room) {
+        int m = Math.min(dim, wanted + Math.max(0, room - wanted) / 2);
+        if (!bottomToo) {
+            return endIndices(dim, m, false);
+        }
+        int top = (m + 1) / 2;
+        int[] idx = new int[m];
+        int[] t = endIndices(dim, top, false);
+        int[] bt = endIndices(dim, m - top, true);
+        System.arraycopy(t, 0, idx, 0, top);
+        System.arraycopy(bt, 0, idx, top, m - top);
+        return idx;
+    }
+
+    /**
+     * Ritz vectors Q S as columns {@code (d x kk)}: S the eigenvectors of T {@code (cols x kk)} with the
+     * given indices, Q the basis blocks; one GEMM per block accumulated in place.
+     */
+    private static INDArray ritzVectors(java.util.List<INDArray> basis, DenseSymmetricSpectrum ritz, int cols, int[] which) {
+        int kk = which.length;
         double[] s = new double[cols * kk];
         for (int c = 0; c < kk; c++) {
-            double[] v = ritz.eigenvector(bottom ? cols - 1 - c : c);
+            double[] v = ritz.eigenvector(which[c]);
             for (int r = 0; r < cols; r++) {
                 s[r * kk + c] = v[r];
             }

@@ -25,6 +25,8 @@ class BlockLanczosTest {
      * round, a second only when the first removed most of a column) keeps the basis orthonormal.
      */
     private static final double ORTHONORMALITY = 1e-10;
+    /** Reported ‖Hy − θy‖ (from the projected problem) against the residual recomputed with H, relative to max|λ|. */
+    private static final double RESIDUAL_AGREEMENT = 1e-10;
 
     @BeforeAll
     static void nd4j() {
@@ -56,11 +58,20 @@ class BlockLanczosTest {
     }
 
     private static void assertTopAndBottom(String what, double[] m, int d, int k, int block, boolean bottom) {
+        assertTopAndBottom(what, m, d, k, block, bottom, BlockLanczos.UNBOUNDED_BASIS);
+    }
+
+    private static BlockLanczos.Result assertTopAndBottom(String what, double[] m, int d, int k, int block, boolean bottom,
+                                                          int maxBasis) {
         double[] ref = DenseSymmetricSpectrum.eigenvalues(m, d);
         double scale = Math.max(Math.abs(ref[0]), Math.abs(ref[d - 1]));
         DenseOperator op = new DenseOperator(m, d);
-        BlockLanczos.Result res = BlockLanczos.solve(op, k, bottom, block, 200, 1e-12, true, 11);
+        BlockLanczos.Result res = BlockLanczos.solve(op, k, bottom, block, 200, maxBasis, 1e-12, true, 11, null,
+                BlockLanczos.Progress.NONE);
         assertTrue(res.converged(), what + ": converged after " + res.steps() + " steps");
+        if (maxBasis != BlockLanczos.UNBOUNDED_BASIS) {
+            assertTrue(res.krylovDimension() <= maxBasis, what + ": basis " + res.krylovDimension() + " within " + maxBasis);
+        }
         assertEquals(res.steps(), op.calls(), "one operator call per step");
         double[] top = res.topValues();
         for (int i = 0; i < k; i++) {
@@ -86,7 +97,41 @@ class BlockLanczosTest {
             assertEquals(1.0, norm, 1e-10, what + " Ritz vector " + i + " norm");
             double r = hy.getColumn(i).sub(y.getColumn(i).mul(top[i])).norm2Number().doubleValue();
             assertTrue(r <= 1e-8 * scale, what + " residual of Ritz pair " + i + ": " + r);
+            // the reported residual is the true one (the Lanczos relation holds, also after thick restarts)
+            assertEquals(r, res.topResiduals()[i], RESIDUAL_AGREEMENT * scale, what + " reported residual of Ritz pair " + i);
         }
+        return res;
+    }
+
+    /**
+     * Thick restarts in a basis bounded to a few blocks: the same eigenvalues (against LAPACK), orthonormal Ritz
+     * vectors and true residuals as the unbounded basis, with at least one restart.
+     */
+    @ParameterizedTest(name = "{0}: k={1} block={2} maxBasis={3}")
+    @CsvSource({"psd, 10, 10, 30", "psd, 10, 5, 40", "indefinite, 8, 8, 40", "indefinite, 8, 4, 48", "repeated, 8, 8, 24"})
+    void restartedInABoundedBasis(String kind, int k, int block, int maxBasis) {
+        int d = kind.equals("repeated") ? 120 : 300;
+        double[] lambda = new double[d];
+        for (int i = 0; i < d; i++) {
+            lambda[i] = switch (kind) {
+                case "psd" -> Math.exp(-0.05 * i) + (i % 7 == 0 ? 0.5 : 0.0);
+                case "indefinite" -> (i < 180 ? 1.0 : -0.6) * Math.exp(-0.03 * (i % 180)) * (1 + 0.001 * i);
+                default -> i < 6 ? 2.0 : i == 6 ? 1.5 : 0.9 * Math.exp(-0.02 * i);   // a 6-fold top, then a tail
+            };
+        }
+        BlockLanczos.Result res = assertTopAndBottom(kind + " restarted", withSpectrum(lambda, 7), d, k, block,
+                kind.equals("indefinite"), maxBasis);
+        assertTrue(res.restarts() > 0, kind + ": restarted (" + res.restarts() + " restarts in " + res.steps() + " steps)");
+    }
+
+    @Test
+    void basisTooSmallForTheWantedPairsIsRefused() {
+        double[] lambda = new double[50];
+        java.util.Arrays.fill(lambda, 1.0);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BlockLanczos.solve(new DenseOperator(withSpectrum(lambda, 1), 50), 5, false, 5, 10, 14, 1e-8, false,
+                        1, null, BlockLanczos.Progress.NONE));
+        assertTrue(e.getMessage().contains("at least 15"), e.getMessage());
     }
 
     @ParameterizedTest(name = "d={0} k={1} block={2}")

@@ -164,6 +164,7 @@ record RunManifest(AnalyzeOptions options, ModelLoader.Loaded model, CurvaturePl
                 e.put("lanczos_passes", r.lanczos().steps());
                 e.put("lanczos_products", r.lanczos().products());
                 e.put("lanczos_krylov_dimension", r.lanczos().krylovDimension());
+                e.put("lanczos_restarts", r.lanczos().restarts());
                 e.put("lanczos_converged", r.lanczos().converged());
                 e.put("lanczos_top_residuals", r.lanczos().topResiduals());
                 e.put("lanczos_bottom_residuals", r.lanczos().bottomResiduals());

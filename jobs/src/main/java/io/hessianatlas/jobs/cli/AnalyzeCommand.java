@@ -170,6 +170,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
         @Option(names = "--lanczos-block", paramLabel = "B", description = "Vectors per Lanczos pass (0: --top-k).")
         int lanczosBlock;
 
+        @Option(names = "--lanczos-max-basis", paramLabel = "N",
+                description = "At most N basis vectors per matrix on the driver (memory: N x the matrix's dimension x 8 B); "
+                        + "when full, Lanczos restarts thickly from its best Ritz vectors (0: 20 blocks).")
+        int lanczosMaxBasis;
+
         @Option(names = "--lanczos-products", paramLabel = "TYPE",
                 description = "Floating-point type of the executors' products in Lanczos passes: float64, or float32 "
                         + "(twice the GEMM peak; float64 sums and driver work) followed by float64 passes from the "
@@ -196,7 +201,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
 
         AnalyzeOptions.Spectra toOptions() {
             return new AnalyzeOptions.Spectra(spectrum, topK, denseBudgetMb, eigenvectors, networkTopK, requireConverged,
-                    new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock, lanczosProducts),
+                    new AnalyzeOptions.Lanczos(lanczosTol, lanczosMaxPasses, lanczosBlock, lanczosProducts, lanczosMaxBasis),
                     new AnalyzeOptions.Density(density, densityProbes, densitySteps, densityGrid, densityWidth));
         }
     }

@@ -11,6 +11,7 @@ import java.util.Objects;
 
 import io.hessianatlas.common.hessian.CurvatureMode;
 import io.hessianatlas.common.hessian.Precision;
+import io.hessianatlas.common.spectra.BlockLanczos;
 
 /**
  * The validated, immutable options of one `analyze` run, in the groups `atlas analyze --help` shows.
@@ -30,6 +31,16 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
         Objects.requireNonNull(pass, "pass");
         Objects.requireNonNull(spectra, "spectra");
         Objects.requireNonNull(output, "output");
+        int maxBasis = spectra.lanczos().lanczosMaxBasis();
+        if (maxBasis > 0) {
+            // the wanted Ritz vectors (both ends for the exact Hessian) and two blocks must fit
+            boolean bothEnds = pass.mode() == CurvatureMode.HESSIAN;
+            int k = pass.network() ? Math.max(spectra.topK(), spectra.networkTopK()) : spectra.topK();
+            int block = spectra.lanczos().lanczosBlock() > 0 ? spectra.lanczos().lanczosBlock() : k;
+            int needed = BlockLanczos.minimumBasis(k, bothEnds, block);
+            require(maxBasis >= needed, "--lanczos-max-basis: expected 0 or at least " + needed + " (the " + (bothEnds ? 2 * k : k)
+                    + " wanted Ritz vectors and two blocks of " + block + "), got " + maxBasis);
+        }
     }
 
     /**
@@ -135,10 +146,14 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
      * @param lanczosBlock     vectors per pass (0: the number of eigenvalues wanted)
      * @param lanczosProducts  compute type of the executors' per-batch products: FLOAT64, or FLOAT32 then
      *                         float64 refinement passes started from the float32 Ritz vectors
+     * @param lanczosMaxBasis  at most this many basis vectors on the driver per matrix, kept by thick restarts
+     *                         (0: {@link BlockLanczos#defaultBasis}, 20 blocks)
      */
-    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock, Precision lanczosProducts)
-            implements Serializable {
+    public record Lanczos(double lanczosTol, int lanczosMaxPasses, int lanczosBlock, Precision lanczosProducts,
+                          int lanczosMaxBasis) implements Serializable {
         public Lanczos {
+            require(lanczosMaxBasis >= 0, "--lanczos-max-basis: expected 0 (20 blocks) or a positive integer, got "
+                    + lanczosMaxBasis);
             require(lanczosProducts != null, "--lanczos-products: expected float64 or float32");
             require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol: expected a number in (0, 1), got " + lanczosTol);
             require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);

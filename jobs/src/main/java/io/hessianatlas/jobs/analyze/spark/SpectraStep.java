@@ -226,22 +226,34 @@ public final class SpectraStep {
         int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
         long seed = o.input().seed();
         if (lz.lanczosProducts() == Precision.FLOAT64) {
-            BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), lz.lanczosTol(), true,
-                    seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
+            BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(),
+                    maxBasis(lz, k, exact, block), lz.lanczosTol(), true, seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
             return res;
         }
         DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
         double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
-        BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(), coarseTol, true,
-                seed, null, new LanczosProgressLog(what + " (float32 products)", coarseTol));
+        BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(),
+                maxBasis(lz, k, exact, block), coarseTol, true, seed, null,
+                new LanczosProgressLog(what + " (float32 products)", coarseTol));
         INDArray start = exact ? Nd4j.hstack(coarse.topVectors(), coarse.bottomVectors()) : coarse.topVectors();
         int refineBlock = (int) Math.min(start.columns(), d);
         int refinePasses = Math.max(1, lz.lanczosMaxPasses() - coarse.steps());
-        BlockLanczos.Result fine = BlockLanczos.solve(op, k, exact, refineBlock, refinePasses, lz.lanczosTol(), true,
-                seed + 1, start, new LanczosProgressLog(what + " (float64 refinement)", lz.lanczosTol()));
+        BlockLanczos.Result fine = BlockLanczos.solve(op, k, exact, refineBlock, refinePasses,
+                maxBasis(lz, k, exact, refineBlock), lz.lanczosTol(), true, seed + 1, start,
+                new LanczosProgressLog(what + " (float64 refinement)", lz.lanczosTol()));
         LOG.info(String.format(Locale.ROOT, "%s: %d float32 passes (%d products), then %d float64 passes (%d products)",
                 what, coarse.steps(), coarse.products(), fine.steps(), fine.products()));
         return fine.after(coarse);
+    }
+
+    /**
+     * The basis bound of one iteration: --lanczos-max-basis, or {@link BlockLanczos#defaultBasis} when 0; raised to
+     * the iteration's minimum when its block is wider than the options assumed (the float32 refinement's block
+     * of the float32 Ritz vectors: k, or 2k with both ends).
+     */
+    private static int maxBasis(AnalyzeOptions.Lanczos lz, int k, boolean bothEnds, int block) {
+        int given = lz.lanczosMaxBasis() > 0 ? lz.lanczosMaxBasis() : BlockLanczos.defaultBasis(k, bothEnds, block);
+        return Math.max(given, BlockLanczos.minimumBasis(k, bothEnds, block));
     }
 
     /**

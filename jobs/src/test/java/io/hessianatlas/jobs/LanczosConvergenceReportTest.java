@@ -71,4 +71,24 @@ class LanczosConvergenceReportTest {
         assertTrue(failed.err.contains("error: layer 1: Lanczos did not converge (--require-converged)"), failed.err);
         assertTrue(java.nio.file.Files.exists(strict.resolve("_SUCCESS")), "the tables are written");
     }
+
+    /**
+     * --lanczos-max-passes bounds float32 products with their float64 refinement together: at most N passes (the
+     * float32 iteration N − 1, the refinement the rest), and with N = 1 the products are float64.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "--lanczos-max-passes {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+    void float32ProductsStayWithinThePassLimit(int maxPasses) throws Exception {
+        Path in = OracleInputs.materialize("c02_softmax_tanh_6-8-8-4", tmp.resolve("in"));
+        Path out = tmp.resolve("out-float32-" + maxPasses);
+        CliRun run = CliRun.of("analyze", "--model", in.resolve("model").toString(), "--data",
+                in.resolve("data.jsonl").toString(), "--mode", "ggn", "--spectrum", "lanczos", "--top-k", "3",
+                "--lanczos-products", "float32", "--lanczos-tol", "1e-12", "--lanczos-max-passes", String.valueOf(maxPasses),
+                "--layers", "2", "--out", out.toString());
+        assertEquals(0, run.exitCode, run.toString());
+        com.fasterxml.jackson.databind.JsonNode layer = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(out.resolve("run.json").toFile()).get("spectra").get(0);
+        assertEquals(maxPasses, layer.get("lanczos_passes").asInt(), layer.toString());
+        assertFalse(layer.get("lanczos_converged").asBoolean(), "1e-12 is not reached in " + maxPasses + " passes");
+    }
 }

@@ -216,7 +216,9 @@ public final class SpectraStep {
      * float32} the iteration first runs on float32 per-batch products (float64 sums, basis and Ritz
      * problem) down to {@link #FLOAT32_PRODUCTS_TOLERANCE} or --lanczos-tol, whichever is larger, and then
      * continues in float64 from its Ritz vectors (a block of k, or 2k with the bottom end): the stopping rule
-     * is checked on float64 products only, so the result meets --lanczos-tol as with float64 products.
+     * is checked on float64 products only, so the result meets --lanczos-tol as with float64 products. Both
+     * together take at most --lanczos-max-passes passes, the float32 iteration at most one fewer (with a limit of
+     * one pass the products are float64).
      */
     private static BlockLanczos.Result lanczos(DistributedCurvatureOperator op, int topK, AnalyzeOptions o, boolean exact,
                                                String what) {
@@ -225,19 +227,20 @@ public final class SpectraStep {
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
         int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
         long seed = o.input().seed();
-        if (lz.lanczosProducts() == Precision.FLOAT64) {
+        if (lz.lanczosProducts() == Precision.FLOAT64 || lz.lanczosMaxPasses() < 2) {
             BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(),
                     maxBasis(lz, k, exact, block), lz.lanczosTol(), true, seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
             return res;
         }
         DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
         double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
-        BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses(),
+        // the float32 iteration leaves at least one pass of --lanczos-max-passes to the float64 refinement
+        BlockLanczos.Result coarse = BlockLanczos.solve(op32, k, exact, block, lz.lanczosMaxPasses() - 1,
                 maxBasis(lz, k, exact, block), coarseTol, true, seed, null,
                 new LanczosProgressLog(what + " (float32 products)", coarseTol));
         INDArray start = exact ? Nd4j.hstack(coarse.topVectors(), coarse.bottomVectors()) : coarse.topVectors();
         int refineBlock = (int) Math.min(start.columns(), d);
-        int refinePasses = Math.max(1, lz.lanczosMaxPasses() - coarse.steps());
+        int refinePasses = lz.lanczosMaxPasses() - coarse.steps();
         BlockLanczos.Result fine = BlockLanczos.solve(op, k, exact, refineBlock, refinePasses,
                 maxBasis(lz, k, exact, refineBlock), lz.lanczosTol(), true, seed + 1, start,
                 new LanczosProgressLog(what + " (float64 refinement)", lz.lanczosTol()));

@@ -173,8 +173,9 @@ public final class BlockLanczos {
      *   T ← [[Θ, Cᵀ], [C, A_{s+1}]],  then block-tridiagonal again
      * </pre>
      * so the relation H Q = Q T + Q_{next} B E_lastᵀ, and with it the residual formula, holds after every
-     * restart. The driver then keeps at most {@code maxBasis} vectors of dimension d, and its
-     * reorthogonalisation and Ritz problem work on at most that many.
+     * restart. The driver then keeps at most {@code maxBasis} vectors of dimension d (briefly up to about 1.5 times
+     * that while Y is formed beside the old basis), and its reorthogonalisation and Ritz problem work on at most
+     * that many.
      *
      * @param maxBasis at most this many basis vectors (≥ wanted + 2 · block, wanted = k, or 2k with the
      *                 bottom end), or {@link #UNBOUNDED_BASIS}
@@ -296,42 +297,11 @@ public final class BlockLanczos {
             if (restarts && dim + bn > maxDim) {
                 // thick restart: keep Y = Q S (wanted + half the free room), continue from the next block
                 int[] keep = keptRitzIndices(dim, wanted, bottomToo, maxDim - bn);
-                INDArray y = ritzVectors(basis, ritz, dim, keep);
-                double[] c = new double[bn * keep.length];   // C = B_s S_last (bn x m), row-major
-                for (int m = 0; m < keep.length; m++) {
-                    double[] sv = ritz.eigenvector(keep[m]);
-                    for (int i = 0; i < bn; i++) {
-                        double v = 0;
-                        for (int j = 0; j < bw; j++) {
-                            v += next.r.getDouble(i, j) * sv[dim - bw + j];
-                        }
-                        c[i * keep.length + m] = v;
-                    }
-                }
-                for (INDArray blk : basis) {
-                    if (blk.closeable()) {
-                        blk.close();
-                    }
-                }
-                basis.clear();
-                basis.add(y);
-                for (double[] row : t) {
-                    java.util.Arrays.fill(row, 0.0);
-                }
-                int m = keep.length;
-                for (int i = 0; i < m; i++) {
-                    t[i][i] = ritz.eigenvalue(keep[i]);
-                }
-                for (int i = 0; i < bn; i++) {
-                    for (int j = 0; j < m; j++) {
-                        t[m + i][j] = c[i * m + j];
-                        t[j][m + i] = c[i * m + j];
-                    }
-                }
-                prevQ = y;   // the first step after the restart subtracts Y Cᵀ instead of Q_s B_sᵀ
-                prevBt = Nd4j.create(c, new long[] {bn, m}, 'c').transpose().dup('c');
+                INDArray cT = thickRestart(basis, ritz, dim, bw, keep, next.r, t);
+                prevQ = basis.get(0);   // Y: the first step after the restart subtracts Y Cᵀ instead of Q_s B_sᵀ
+                prevBt = cT;
                 q = next.q;
-                cols = m;
+                cols = keep.length;
                 restartCount++;
                 continue;
             }
@@ -373,6 +343,51 @@ public final class BlockLanczos {
     /** The smallest basis {@link #solve(SymmetricOperator, int, boolean, int, int, int, double, boolean, long, INDArray, Progress)} restarts in. */
     public static int minimumBasis(int k, boolean bottomToo, int blockSize) {
         return (bottomToo ? 2 * k : k) + 2 * blockSize;
+    }
+
+    /**
+     * Replaces the basis by the kept Ritz vectors Y = Q S {@code (d x m)} (the old blocks are freed) and T by
+     * {@code [[Θ, Cᵀ], [C, 0]]} with C = B_s S_last {@code (bn x m)}: B_s {@code (bn x bw)} the R of the next block,
+     * S_last the last bw rows of the kept eigenvectors of T {@code (dim x dim)}. Returns Cᵀ {@code (m x bn)}, the
+     * coupling the next step subtracts (H Y = Y Θ + Q_{s+1} C).
+     */
+    private static INDArray thickRestart(java.util.List<INDArray> basis, DenseSymmetricSpectrum ritz, int dim, int bw,
+                                         int[] keep, INDArray bs, double[][] t) {
+        int m = keep.length;
+        int bn = (int) bs.rows();
+        double[] b = bs.dup('c').data().asDouble();   // row-major (bn x bw)
+        double[] c = new double[bn * m];               // row-major (bn x m)
+        for (int j = 0; j < m; j++) {
+            double[] sv = ritz.eigenvector(keep[j]);
+            for (int i = 0; i < bn; i++) {
+                double v = 0;
+                for (int l = 0; l < bw; l++) {
+                    v += b[i * bw + l] * sv[dim - bw + l];
+                }
+                c[i * m + j] = v;
+            }
+        }
+        INDArray y = ritzVectors(basis, ritz, dim, keep);
+        for (INDArray blk : basis) {
+            if (blk.closeable()) {
+                blk.close();
+            }
+        }
+        basis.clear();
+        basis.add(y);
+        for (double[] row : t) {
+            java.util.Arrays.fill(row, 0.0);
+        }
+        for (int i = 0; i < m; i++) {
+            t[i][i] = ritz.eigenvalue(keep[i]);
+        }
+        for (int i = 0; i < bn; i++) {
+            for (int j = 0; j < m; j++) {
+                t[m + i][j] = c[i * m + j];
+                t[j][m + i] = c[i * m + j];
+            }
+        }
+        return Nd4j.create(c, new long[] {bn, m}, 'c').transpose().dup('c');
     }
 
     /** Indices (into T's descending eigenvalues) of the kk largest, or the kk smallest ascending. */

@@ -192,14 +192,14 @@ public final class BlockLanczos {
         }
         int b = Math.min(Math.max(1, blockSize), d);
         int wanted = Math.min(d, bottomToo ? 2 * k : k);
-        boolean restarts = maxBasis != UNBOUNDED_BASIS && maxBasis < d;
-        if (restarts && maxBasis < minimumBasis(k, bottomToo, b)) {
+        boolean bounded = maxBasis != UNBOUNDED_BASIS && maxBasis < d;
+        if (bounded && maxBasis < minimumBasis(k, bottomToo, b)) {
             throw new IllegalArgumentException("a basis of " + maxBasis + " vectors cannot hold the " + wanted
                     + " wanted Ritz vectors and two blocks of " + b + ": at least " + minimumBasis(k, bottomToo, b) + " needed");
         }
         // the projected matrix's capacity: the whole Krylov space the steps can build, or the bounded basis
         int maxDim = (int) Math.min(d, (long) Math.max(1, maxSteps) * b);
-        if (restarts) {
+        if (bounded) {
             maxDim = Math.min(maxDim, maxBasis);
         }
         // the basis grows block by block (memory: d x Krylov dimension, only as far as the iteration goes)
@@ -255,7 +255,7 @@ public final class BlockLanczos {
                 }
             }
             int dim = cols + bw;
-            int nextWidth = Math.min(bw, (restarts ? d : maxDim) - dim);
+            int nextWidth = Math.min(bw, (bounded ? d : maxDim) - dim);
             Qr next = nextWidth > 0 ? orthonormalise(w, basis, nextWidth, rnd) : null;
             double[] tFlat = new double[dim * dim];
             for (int i = 0; i < dim; i++) {
@@ -294,7 +294,7 @@ public final class BlockLanczos {
                 break;
             }
             int bn = (int) next.q.columns();
-            if (restarts && dim + bn > maxDim) {
+            if (bounded && dim + bn > maxDim) {
                 // thick restart: keep Y = Q S (wanted + half the free room), continue from the next block
                 int[] keep = keptRitzIndices(dim, wanted, bottomToo, maxDim - bn);
                 INDArray cT = thickRestart(basis, ritz, dim, bw, keep, next.r, t);
@@ -331,10 +331,8 @@ public final class BlockLanczos {
     }
 
     /**
-     * The default bound of the basis: {@value #DEFAULT_BASIS_BLOCKS} blocks, or the minimum when that is larger. On
-     * issue 14's clustered layer 1 (60,000 samples, k = b = 20) a basis of 400 took the unbounded basis's 45 passes
-     * with 3 restarts; at 8,000 samples 10 blocks cost 2 more passes of 31 and 5 blocks twice as many
-     * (docs/performance.md).
+     * The default bound of the basis: {@value #DEFAULT_BASIS_BLOCKS} blocks, or the minimum when that is larger —
+     * the smallest bound that cost no pass on issue 14's clustered spectrum (docs/performance.md).
      */
     public static int defaultBasis(int k, boolean bottomToo, int blockSize) {
         return Math.max(DEFAULT_BASIS_BLOCKS * blockSize, minimumBasis(k, bottomToo, blockSize));

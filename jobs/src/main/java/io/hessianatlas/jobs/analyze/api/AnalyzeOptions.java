@@ -36,7 +36,7 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
             // the wanted Ritz vectors (both ends for the exact Hessian) and two blocks must fit
             boolean bothEnds = pass.mode() == CurvatureMode.HESSIAN;
             int k = pass.network() ? Math.max(spectra.topK(), spectra.networkTopK()) : spectra.topK();
-            int block = spectra.lanczos().lanczosBlock() > 0 ? spectra.lanczos().lanczosBlock() : k;
+            int block = spectra.lanczos().blockFor(k);
             int needed = BlockLanczos.minimumBasis(k, bothEnds, block);
             require(maxBasis >= needed, "--lanczos-max-basis: expected 0 or at least " + needed + " (the " + (bothEnds ? 2 * k : k)
                     + " wanted Ritz vectors and two blocks of " + block + "), got " + maxBasis);
@@ -158,6 +158,11 @@ public record AnalyzeOptions(Input input, Pass pass, Spectra spectra, Output out
             require(lanczosTol > 0 && lanczosTol < 1, "--lanczos-tol: expected a number in (0, 1), got " + lanczosTol);
             require(lanczosMaxPasses > 0, "--lanczos-max-passes: expected a positive integer, got " + lanczosMaxPasses);
             require(lanczosBlock >= 0, "--lanczos-block: expected 0 (= top-k) or a positive integer, got " + lanczosBlock);
+        }
+
+        /** Vectors per pass for a matrix whose k eigenvalues (per end) are wanted: --lanczos-block, or k when 0. */
+        public int blockFor(int k) {
+            return lanczosBlock > 0 ? lanczosBlock : k;
         }
     }
 

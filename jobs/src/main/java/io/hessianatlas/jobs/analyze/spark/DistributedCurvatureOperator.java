@@ -27,7 +27,7 @@ final class DistributedCurvatureOperator implements SymmetricOperator {
         this.participant = participant;
         this.layer = layer;
         this.precision = precision;
-        this.dimension = layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
+        this.dimension = SharedPasses.dimension(net, layer);
     }
 
     /** The same matrix with the per-batch products computed in {@code products}, for the same participant. */

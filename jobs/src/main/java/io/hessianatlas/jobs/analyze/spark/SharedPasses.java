@@ -83,6 +83,11 @@ final class SharedPasses {
         }
     }
 
+    /** The operator's dimension d: the layer's θ-block (layer ≥ 1), or every parameter of the network (0). */
+    static long dimension(Network net, int layer) {
+        return layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
+    }
+
     /** Distributed passes over the data so far. */
     int passes() {
         synchronized (lock) {
@@ -357,7 +362,7 @@ final class SharedPasses {
             this.outs = new boolean[depth + 1];
             this.acc = new INDArray[depth + 1];
             this.theta = new ThetaIndex[depth + 1];
-            long d = layer == 0 ? net.parameterCount() : net.layer(layer).parameterCount();
+            long d = dimension(net, layer);
             this.dimension = d;
             // one bulk copy of this request's columns out of the broadcast array (Nd4j.create(double[])
             // goes element by element)

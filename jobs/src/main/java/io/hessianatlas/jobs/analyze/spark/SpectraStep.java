@@ -225,12 +225,11 @@ public final class SpectraStep {
         int d = (int) Math.min(Integer.MAX_VALUE, op.dimension());
         int k = Math.min(topK, d);
         AnalyzeOptions.Lanczos lz = o.spectra().lanczos();
-        int block = lz.lanczosBlock() > 0 ? lz.lanczosBlock() : k;
+        int block = lz.blockFor(k);
         long seed = o.input().seed();
         if (lz.lanczosProducts() == Precision.FLOAT64 || lz.lanczosMaxPasses() < 2) {
-            BlockLanczos.Result res = BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(),
-                    maxBasis(lz, k, exact, block), lz.lanczosTol(), true, seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
-            return res;
+            return BlockLanczos.solve(op, k, exact, block, lz.lanczosMaxPasses(), maxBasis(lz, k, exact, block),
+                    lz.lanczosTol(), true, seed, null, new LanczosProgressLog(what, lz.lanczosTol()));
         }
         DistributedCurvatureOperator op32 = op.withPrecision(Precision.FLOAT32);
         double coarseTol = Math.max(lz.lanczosTol(), FLOAT32_PRODUCTS_TOLERANCE);
@@ -255,8 +254,8 @@ public final class SpectraStep {
      * of the float32 Ritz vectors: k, or 2k with both ends).
      */
     private static int maxBasis(AnalyzeOptions.Lanczos lz, int k, boolean bothEnds, int block) {
-        int given = lz.lanczosMaxBasis() > 0 ? lz.lanczosMaxBasis() : BlockLanczos.defaultBasis(k, bothEnds, block);
-        return Math.max(given, BlockLanczos.minimumBasis(k, bothEnds, block));
+        return lz.lanczosMaxBasis() > 0 ? Math.max(lz.lanczosMaxBasis(), BlockLanczos.minimumBasis(k, bothEnds, block))
+                : BlockLanczos.defaultBasis(k, bothEnds, block);
     }
 
     /**

@@ -21,6 +21,7 @@ import io.hessianatlas.common.model.io.SafetensorsReader;
 import io.hessianatlas.common.model.io.SafetensorsWriter;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -416,8 +417,7 @@ class AnalyzeBadInputTest {
                 "--spark-conf", "spark.sql.shuffle.partitions=3").toArray(new String[0]));
         assertEquals(0, run.exitCode, run.toString());
         assertEquals("3", spark.conf().get("spark.sql.shuffle.partitions"), "--spark-conf set on the running session");
-        com.fasterxml.jackson.databind.JsonNode options = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(dir.resolve("out/run.json").toFile()).get("options");
+        com.fasterxml.jackson.databind.JsonNode options = OutputTables.runJson(dir.resolve("out")).get("options");
         assertEquals("hessian", options.get("mode").asText());
         assertEquals(3, options.get("top-k").asInt());
         assertEquals("float64", options.get("precision").asText(), "the command line wins over --conf");
@@ -492,8 +492,7 @@ class AnalyzeBadInputTest {
         Path dir = Files.createDirectories(tmp.resolve("csv-skip"));
         CliRun run = CliRun.of(with(csvArgs(dir, 5, "n/a", false), "--on-invalid-row", "skip").toArray(new String[0]));
         assertEquals(0, run.exitCode, run.toString());
-        com.fasterxml.jackson.databind.JsonNode input = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(dir.resolve("out/run.json").toFile()).get("input");
+        com.fasterxml.jackson.databind.JsonNode input = OutputTables.runJson(dir.resolve("out")).get("input");
         assertEquals(1, input.get("rows_skipped").asInt());
         assertEquals(9, input.get("rows_used").asInt());
         assertTrue(input.get("skip_reasons").get(0).asText().contains("sample_id 5: feature 2 (column 'p2')"), input.toString());

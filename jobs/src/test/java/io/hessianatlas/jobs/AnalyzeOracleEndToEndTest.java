@@ -14,13 +14,13 @@ import java.util.List;
 import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.nd4j.NativeEnvironment;
 import io.hessianatlas.common.nd4j.NativeRuntime;
 import io.hessianatlas.common.nd4j.OpenBlas;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -192,7 +192,7 @@ class AnalyzeOracleEndToEndTest {
             assertClassesMatchSamples(caseName + " " + mode, out, oc, traceField);
         }
 
-        JsonNode manifest = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        JsonNode manifest = OutputTables.runJson(out);
         assertEquals(2, manifest.get("schema_version").asInt());
         java.time.Instant startedAt = java.time.Instant.parse(manifest.get("started_at").asText());
         java.time.Instant endedAt = java.time.Instant.parse(manifest.get("ended_at").asText());

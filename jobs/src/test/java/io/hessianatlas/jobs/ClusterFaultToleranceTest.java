@@ -26,7 +26,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.nd4j.BlasSelfCheck;
 import io.hessianatlas.jobs.analyze.BuildVersions;
 import io.hessianatlas.jobs.bench.SyntheticWorkload;
@@ -261,7 +260,7 @@ class ClusterFaultToleranceTest {
 
         // the tables equal the single-JVM run, every sample once
         assertTrue(Files.exists(out.resolve("_SUCCESS")), "the output is committed");
-        JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        JsonNode runJson = OutputTables.runJson(out);
         assertEquals(SAMPLES, runJson.path("input").path("rows_used").asLong(), "run.json rows_used");
         // run.json says what Spark recovered from, as numbers and as a warning
         JsonNode recovered = runJson.path("spark");

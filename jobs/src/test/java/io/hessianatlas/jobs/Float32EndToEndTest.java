@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
 import io.hessianatlas.jobs.testing.OutputTables;
@@ -53,7 +52,7 @@ class Float32EndToEndTest {
         Path in = OracleInputs.materialize(caseName, tmp.resolve("in-" + caseName + "-" + mode));
         Path out64 = run(in, caseName, mode, "float64");
         Path out32 = run(in, caseName, mode, "float32");
-        assertEquals("float32", new ObjectMapper().readTree(out32.resolve("run.json").toFile())
+        assertEquals("float32", OutputTables.runJson(out32)
                 .at("/options/precision").asText(), "run.json records the precision");
         List<String> tables = OutputTables.present(out64);
         assertEquals(tables, OutputTables.present(out32), "the same tables");

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -75,7 +76,7 @@ class InvalidRowSkipTest {
         CliRun skipped = CliRun.of("analyze", "--model", in.resolve("model").toString(), "--data", dirtyFile.toString(),
                 "--id-col", "id", "--out", out.toString(), "--on-invalid-row", "skip");
         assertEquals(0, skipped.exitCode, skipped.toString());
-        JsonNode input = JSON.readTree(out.resolve("run.json").toFile()).get("input");
+        JsonNode input = OutputTables.runJson(out).get("input");
         assertEquals(3, input.get("rows_skipped").asInt());
         assertEquals(7, input.get("rows_used").asInt());
         assertEquals(10, input.get("rows_read").asInt());

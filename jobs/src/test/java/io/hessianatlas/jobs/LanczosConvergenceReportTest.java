@@ -10,6 +10,7 @@ import java.util.List;
 
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -57,8 +58,7 @@ class LanczosConvergenceReportTest {
         assertTrue(warned.out.contains("lanczos*"), warned.out);
         assertTrue(warned.out.contains("warning: layer 1: Lanczos did not converge in 2 passes"), warned.out);
         assertTrue(warned.out.contains("mode hessian, precision float64"), warned.out);
-        com.fasterxml.jackson.databind.JsonNode runJson = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(lenient.resolve("run.json").toFile());
+        com.fasterxml.jackson.databind.JsonNode runJson = OutputTables.runJson(lenient);
         assertTrue(runJson.get("warnings").toString().contains("layer 1: Lanczos did not converge"), runJson.toString());
         assertFalse(runJson.get("spectra").get(0).get("lanczos_converged").asBoolean());
 
@@ -86,8 +86,7 @@ class LanczosConvergenceReportTest {
                 "--lanczos-products", "float32", "--lanczos-tol", "1e-12", "--lanczos-max-passes", String.valueOf(maxPasses),
                 "--layers", "2", "--out", out.toString());
         assertEquals(0, run.exitCode, run.toString());
-        com.fasterxml.jackson.databind.JsonNode layer = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(out.resolve("run.json").toFile()).get("spectra").get(0);
+        com.fasterxml.jackson.databind.JsonNode layer = OutputTables.runJson(out).get("spectra").get(0);
         assertEquals(maxPasses, layer.get("lanczos_passes").asInt(), layer.toString());
         assertFalse(layer.get("lanczos_converged").asBoolean(), "1e-12 is not reached in " + maxPasses + " passes");
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import io.hessianatlas.common.testing.OracleCase;
 import io.hessianatlas.jobs.testing.CliRun;
 import io.hessianatlas.jobs.testing.OracleInputs;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -120,12 +121,11 @@ class MatrixFreeSpectraTest {
      */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("restartCases")
-    void boundedBasisMatchesAutogradEigenvalues(String caseName, String mode) throws java.io.IOException {
+    void boundedBasisMatchesAutogradEigenvalues(String caseName, String mode) {
         Path out = assertLanczosMatchesAutograd(caseName, mode, "--lanczos-max-basis", String.valueOf(MAX_BASIS),
                 "--lanczos-max-passes", "300");
         int restarts = 0;
-        for (com.fasterxml.jackson.databind.JsonNode m : new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(out.resolve("run.json").toFile()).get("spectra")) {
+        for (com.fasterxml.jackson.databind.JsonNode m : OutputTables.runJson(out).get("spectra")) {
             assertTrue(m.get("lanczos_converged").asBoolean(), caseName + " " + mode + " layer " + m.get("layer") + " converged");
             restarts += m.get("lanczos_restarts").asInt();
             assertTrue(m.get("lanczos_krylov_dimension").asInt() <= MAX_BASIS, "layer " + m.get("layer") + ": basis within the bound");

@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.model.Loss;
 import io.hessianatlas.common.model.io.OnnxModelReader;
 import io.hessianatlas.jobs.analyze.api.AnalyzeOptions;
@@ -96,7 +95,7 @@ class OnnxModelEndToEndTest {
         for (String table : TABLES) {
             tables.assertClose(what, table, twin, onnx, SAME_NETWORK_RELATIVE, SAME_NETWORK_RELATIVE, Set.of());
         }
-        JsonNode model = new ObjectMapper().readTree(onnx.resolve("run.json").toFile()).get("model");
+        JsonNode model = OutputTables.runJson(onnx).get("model");
         assertEquals("onnx", model.get("kind").asText(), what + ": run.json model.kind");
         assertEquals(OnnxModelReader.digest(in.resolve(file)), model.get("sha256").asText(), what + ": run.json model.sha256");
     }

@@ -3,14 +3,10 @@ package io.hessianatlas.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.sql.Row;
@@ -53,7 +49,7 @@ class SharedPassesTest {
     }
 
     @Test
-    void passesAreTheLongestIterationsAndEachLayerEqualsItsRunAlone() throws IOException {
+    void passesAreTheLongestIterationsAndEachLayerEqualsItsRunAlone() {
         Path shared = DeterminismTest.analyze(tmp, "shared", "ggn", "3", "7", with(SPECTRA, "--network"));
         int longest = 0;
         int sum = 0;
@@ -83,9 +79,8 @@ class SharedPassesTest {
         return all.toArray(new String[0]);
     }
 
-    private static int passesOverData(Path out) throws IOException {
-        JsonNode run = new ObjectMapper().readTree(Files.readString(out.resolve("run.json")));
-        return run.path("passes_over_data").asInt(-1);
+    private static int passesOverData(Path out) {
+        return OutputTables.runJson(out).path("passes_over_data").asInt(-1);
     }
 
     /** "rank: eigenvalue residual" of the layer's Lanczos rows, exact doubles. */

@@ -17,11 +17,11 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hessianatlas.common.model.Network;
 import io.hessianatlas.common.model.io.NativeModelWriter;
 import io.hessianatlas.common.model.io.SparkMlpWeights;
 import io.hessianatlas.jobs.testing.CliRun;
+import io.hessianatlas.jobs.testing.OutputTables;
 import io.hessianatlas.jobs.testing.SparkTestSession;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -231,7 +231,7 @@ class SparkMlModelTest {
     }
 
     private static void assertManifestKind(Path out, String kind) throws Exception {
-        JsonNode manifest = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        JsonNode manifest = OutputTables.runJson(out);
         assertEquals(kind, manifest.get("model").get("kind").asText());
         assertEquals(ROWS, manifest.get("input").get("rows_used").asInt());
         assertEquals("[4,5,3]", manifest.get("model").get("widths").toString());

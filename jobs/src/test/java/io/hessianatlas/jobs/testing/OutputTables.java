@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.ArrayType;
@@ -24,7 +28,7 @@ import org.apache.spark.sql.types.StructField;
  * per output folder and table), a bit-for-bit comparison of two runs (doubles by
  * {@link Double#doubleToLongBits}, also inside arrays), a value-by-value comparison to a relative
  * tolerance with a floor relative to the scale of each matrix, row or column, and a scan of every
- * double and array&lt;double&gt; column for NaN or ±Infinity.
+ * double and array&lt;double&gt; column for NaN or ±Infinity; and the run's run.json.
  */
 public final class OutputTables {
     /** Every table `analyze` can write, with the columns that identify a row. */
@@ -54,6 +58,15 @@ public final class OutputTables {
             }
         }
         throw new IllegalArgumentException("unknown table " + table);
+    }
+
+    /** The run's manifest, {@code run.json} under an output folder. */
+    public static JsonNode runJson(Path out) {
+        try {
+            return new ObjectMapper().readTree(out.resolve("run.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + out.resolve("run.json"), e);
+        }
     }
 
     /** The tables present under an output folder, in {@link #TABLES} order. */
